@@ -1,0 +1,90 @@
+"""Plain tuples from the Rust core -> MLflow entities (the shapes stock MLflow returns)."""
+
+from __future__ import annotations
+
+from mlflow.entities import (
+    Experiment,
+    ExperimentTag,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+    RunTag,
+)
+from mlflow.entities.metric import MetricWithRunId
+from mlflow.utils.mlflow_tags import _get_run_name_from_tags
+
+from mlflow_oxide import _native
+
+# Stands for the experiment id inside the default-artifact-location template that MLflow's
+# ``append_to_uri_path`` builds once per store; the core substitutes the real id.
+EXPERIMENT_ID_SENTINEL = _native.EXPERIMENT_ID_SENTINEL
+
+
+def decline(reason: str) -> Exception:
+    return _native.Declined(reason)
+
+
+def run_info(row) -> RunInfo:
+    run_id, name, experiment_id, user_id, status, start, end, stage, artifact_uri = row
+    return RunInfo(
+        run_id=run_id,
+        run_name=name,
+        experiment_id=experiment_id,
+        user_id=user_id,
+        status=status,
+        start_time=start,
+        end_time=end,
+        lifecycle_stage=stage,
+        artifact_uri=artifact_uri,
+    )
+
+
+def _run_parts(row):
+    info_row, metric_rows, param_rows, tag_rows = row[:4]
+    info = run_info(info_row)
+    tags = [RunTag(k, v) for k, v in tag_rows]
+    data = RunData(
+        metrics=[Metric(k, v, t, s) for k, v, t, s in metric_rows],
+        params=[Param(k, v) for k, v in param_rows],
+        tags=tags,
+    )
+    if not info.run_name and (name := _get_run_name_from_tags(tags)):
+        info._set_run_name(name)
+    return info, data
+
+
+def run(row) -> Run:
+    """A run with no dataset/model inputs or outputs (the core declines the others)."""
+    info, data = _run_parts(row)
+    return Run(info, data, RunInputs(dataset_inputs=[], model_inputs=[]), RunOutputs([]))
+
+
+def new_run(row) -> Run:
+    info, data = _run_parts(row)
+    return Run(info, data, RunInputs(dataset_inputs=[]))
+
+
+def metrics(key: str, rows) -> list[Metric]:
+    return [Metric(key, v, t, s) for v, t, s in rows]
+
+
+def metrics_with_run_ids(key: str, rows) -> list[MetricWithRunId]:
+    return [MetricWithRunId(Metric(key, v, t, s), run_id) for run_id, v, t, s in rows]
+
+
+def experiment(row) -> Experiment:
+    exp_id, name, location, stage, created, updated, workspace, tag_rows = row
+    return Experiment(
+        experiment_id=exp_id,
+        name=name,
+        artifact_location=location,
+        lifecycle_stage=stage,
+        tags=[ExperimentTag(k, v) for k, v in tag_rows],
+        creation_time=created,
+        last_update_time=updated,
+        workspace=workspace,
+    )
