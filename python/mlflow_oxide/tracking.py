@@ -110,11 +110,30 @@ class _OxideMixin:
         self._native = None
         self._native_lock = threading.Lock()
         self._experiment_locations: dict[int, str] = {}
-        super().__init__(parsed.sqlalchemy_uri, artifact_uri)
         self._exp_location_template = None
-        self._fast_enabled = parsed.fast_path and self._schema_is_known()
+        # MLflow's constructor creates/migrates the schema and calls get_experiment: serve
+        # that with MLflow's code, then decide on the fast path from the schema it left.
+        self._fast_enabled = False
+        super().__init__(parsed.sqlalchemy_uri, artifact_uri)
+        self._fast_enabled = parsed.fast_path and self._same_sqlite() and self._schema_is_known()
 
     # -- plumbing --------------------------------------------------------------------------
+    def _same_sqlite(self) -> bool:
+        """The native module must share this process's SQLite library with Python's
+        ``sqlite3`` (two copies in one process corrupt WAL databases)."""
+        from mlflow_oxide import _native
+
+        if _native.SQLITE_VERSION == sqlite3.sqlite_version:
+            return True
+        _logger.warning(
+            "mlflow-oxide: native SQLite %s differs from Python's sqlite3 %s; serving %s with "
+            "MLflow's own store (correct, not accelerated).",
+            _native.SQLITE_VERSION,
+            sqlite3.sqlite_version,
+            self._db_path,
+        )
+        return False
+
     def _schema_is_known(self) -> bool:
         revision = self._open_native().schema_revision()
         if revision in KNOWN_SCHEMA_REVISIONS:

@@ -1,0 +1,2 @@
+//! Pure Rust: no pyo3 anywhere below this module, so everything is testable with `cargo test`.
+pub mod tracking;

@@ -1,0 +1,49 @@
+//! The one error type of the core. The binding layer maps each variant to one Python
+//! exception class (`src/py/errors.rs`); the Python layer maps those to MLflow's codes.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum CoreError {
+    /// The fast path does not cover this input or state; MLflow's own code must serve it.
+    #[error("declined: {0}")]
+    Declined(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// SQLite stayed locked past the configured busy timeout.
+    #[error("database busy: {0}")]
+    Busy(String),
+    #[error("{context}: {source}")]
+    Sql {
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(source: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match source.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                CoreError::Busy(source.to_string())
+            }
+            _ => CoreError::Sql {
+                context: "sqlite".to_owned(),
+                source,
+            },
+        }
+    }
+}
+
+pub fn declined(reason: impl Into<String>) -> CoreError {
+    CoreError::Declined(reason.into())
+}

@@ -1,0 +1,20 @@
+//! Thin PyO3 layer: extract owned Rust data, run the core inside `py.detach`, return plain
+//! tuples. One file per core area.
+
+mod errors;
+mod extract;
+mod tracking;
+
+use pyo3::prelude::*;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_class::<tracking::SqliteTracking>()?;
+    m.add(
+        "EXPERIMENT_ID_SENTINEL",
+        crate::core::tracking::EXPERIMENT_ID_SENTINEL,
+    )?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("SQLITE_VERSION", rusqlite::version())?;
+    Ok(())
+}
