@@ -333,17 +333,55 @@ def workloads(template: Template) -> list[tuple[str, str, Callable[[Side, Sizes]
 
 
 # -- report ----------------------------------------------------------------------------------
+def _elf_section_names(path: str) -> set[str]:
+    """Section names of a 64-bit little-endian ELF file (empty set for anything else)."""
+    import struct
+
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if data[:6] != b"\x7fELF\x02\x01":
+        return set()
+    shoff = struct.unpack_from("<Q", data, 0x28)[0]
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+
+    def header(i: int) -> tuple[int, int, int]:
+        base = shoff + i * shentsize
+        name = struct.unpack_from("<I", data, base)[0]
+        offset, size = struct.unpack_from("<QQ", data, base + 0x18)
+        return name, offset, size
+
+    _, str_offset, str_size = header(shstrndx)
+    strtab = data[str_offset : str_offset + str_size]
+    return {
+        strtab[name : strtab.index(b"\0", name)].decode("ascii", "replace")
+        for name, _, _ in (header(i) for i in range(shnum))
+    }
+
+
 def native_build() -> str:
+    """How the native module was built: an explicit constant if the module exports one, else
+    the presence of DWARF debug info (dev profile) in the shared object."""
     try:
         from mlflow_oxide import _native
 
         for attr in ("BUILD_PROFILE", "build_profile", "PROFILE"):
             value = getattr(_native, attr, None)
             if value is not None:
-                return str(value() if callable(value) else value)
+                return f"{value() if callable(value) else value} build"
+        if ".debug_info" in _elf_section_names(_native.__file__):
+            return "DEBUG build: numbers not representative, use ./dev bench"
+        return "optimised build, no debug info"
     except Exception:  # noqa: BLE001 - informational only
-        pass
-    return "unknown profile"
+        return "build profile unknown"
+
+
+def native_sqlite() -> str:
+    try:
+        from mlflow_oxide import _native
+
+        return str(_native.SQLITE_VERSION)
+    except Exception:  # noqa: BLE001 - informational only
+        return "?"
 
 
 def render(
@@ -363,7 +401,8 @@ def render(
         f"## mlflow-oxide tracking benchmark{' (--quick)' if quick else ''}",
         "",
         f"- MLflow {mlflow.__version__}, mlflow-oxide {oxide_version} ({native_build()}), "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version} (Python) / "
+        f"{native_sqlite()} (oxide native), "
         f"{platform.system()} {platform.machine()}",
         f"- all database files in `{directory}` (same disk)",
         f"- **stock** `sqlite:///`: journal_mode={stock.journal_mode} (queried), "

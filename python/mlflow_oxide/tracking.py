@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import uuid
 
-from mlflow.entities import Experiment, ExperimentTag, LifecycleStage, ViewType
+from mlflow.entities import LifecycleStage, ViewType
 from mlflow.entities.run_status import RunStatus
 from mlflow.environment_variables import MLFLOW_ENABLE_WORKSPACES
 from mlflow.store.entities.paged_list import PagedList
@@ -123,7 +123,7 @@ class _OxideMixin:
         ``sqlite3`` (two copies in one process corrupt WAL databases)."""
         from mlflow_oxide import _native
 
-        if _native.SQLITE_VERSION == sqlite3.sqlite_version:
+        if sqlite3.sqlite_version == _native.SQLITE_VERSION:
             return True
         _logger.warning(
             "mlflow-oxide: native SQLite %s differs from Python's sqlite3 %s; serving %s with "
@@ -199,9 +199,7 @@ class _OxideMixin:
         if not run_name_tag:
             tag_pairs.append((MLFLOW_RUN_NAME, run_name))
         run_id = uuid.uuid4().hex
-        artifact_uri = append_to_uri_path(
-            location, run_id, SqlAlchemyStore.ARTIFACTS_FOLDER_NAME
-        )
+        artifact_uri = append_to_uri_path(location, run_id, SqlAlchemyStore.ARTIFACTS_FOLDER_NAME)
         row = native.create_run(
             run_id, exp_id, user_id, start_time, run_name, tag_pairs, artifact_uri
         )
@@ -288,7 +286,13 @@ class _OxideMixin:
     # -- search ----------------------------------------------------------------------------
     @_fast
     def _search_runs(
-        self, native, experiment_ids, filter_string, run_view_type, max_results, order_by,
+        self,
+        native,
+        experiment_ids,
+        filter_string,
+        run_view_type,
+        max_results,
+        order_by,
         page_token,
     ):
         self._validate_max_results_param(max_results, allow_null=True)
@@ -317,9 +321,10 @@ class _OxideMixin:
     def get_experiment(self, native, experiment_id):
         if not self._retention_context_allows_fast_path():
             raise _entities.decline("trace archival retention configured")
-        exp_id = SqlAlchemyStore.DEFAULT_EXPERIMENT_ID if experiment_id in (None, "") else experiment_id
+        if experiment_id in (None, ""):
+            experiment_id = SqlAlchemyStore.DEFAULT_EXPERIMENT_ID
         try:
-            exp_int = int(exp_id)
+            exp_int = int(experiment_id)
         except (TypeError, ValueError):
             raise _entities.decline("non-integer experiment id") from None
         return _entities.experiment(native.get_experiment(exp_int, self._workspace()))
@@ -336,13 +341,12 @@ class _OxideMixin:
         if self.supports_workspaces or artifact_location or not isinstance(name, str):
             raise _entities.decline("explicit artifact location or workspace mode")
         tag_pairs = [(t.key, t.value) for t in tags] if tags else []
-        return str(
-            native.create_experiment(name, tag_pairs, self._experiment_location_template())
-        )
+        return str(native.create_experiment(name, tag_pairs, self._experiment_location_template()))
 
     @_fast
-    def _search_experiments(self, native, view_type, max_results, filter_string, order_by,
-                            page_token):
+    def _search_experiments(
+        self, native, view_type, max_results, filter_string, order_by, page_token
+    ):
         if not self._retention_context_allows_fast_path():
             raise _entities.decline("trace archival retention configured")
         self._validate_max_results_param(max_results)
@@ -381,8 +385,6 @@ class OxideWorkspaceSqliteStore(_OxideMixin, WorkspaceAwareSqlAlchemyStore):
 
 
 __all__ = [
-    "Experiment",
-    "ExperimentTag",
     "OxideSqliteStore",
     "OxideWorkspaceSqliteStore",
     "prepare_database",

@@ -7,14 +7,54 @@ use pyo3::prelude::*;
 
 use crate::error::CoreError;
 
-create_exception!(mlflow_oxide._native, StoreError, PyException, "Base of native store errors.");
-create_exception!(mlflow_oxide._native, Declined, StoreError, "The fast path does not cover this call; MLflow's own code must serve it.");
-create_exception!(mlflow_oxide._native, NotFound, StoreError, "A run, experiment or tag does not exist.");
-create_exception!(mlflow_oxide._native, InvalidParameter, StoreError, "MLflow's rules refuse this input.");
-create_exception!(mlflow_oxide._native, InvalidState, StoreError, "The stored data is not in the state MLflow expects.");
-create_exception!(mlflow_oxide._native, AlreadyExists, StoreError, "The entity already exists.");
-create_exception!(mlflow_oxide._native, DatabaseBusy, StoreError, "SQLite stayed locked past the busy timeout.");
-create_exception!(mlflow_oxide._native, DatabaseError, StoreError, "SQLite failed.");
+create_exception!(
+    mlflow_oxide._native,
+    StoreError,
+    PyException,
+    "Base of native store errors."
+);
+create_exception!(
+    mlflow_oxide._native,
+    Declined,
+    StoreError,
+    "The fast path does not cover this call; MLflow's own code must serve it."
+);
+create_exception!(
+    mlflow_oxide._native,
+    NotFound,
+    StoreError,
+    "A run, experiment or tag does not exist."
+);
+create_exception!(
+    mlflow_oxide._native,
+    InvalidParameter,
+    StoreError,
+    "MLflow's rules refuse this input."
+);
+create_exception!(
+    mlflow_oxide._native,
+    InvalidState,
+    StoreError,
+    "The stored data is not in the state MLflow expects."
+);
+create_exception!(
+    mlflow_oxide._native,
+    AlreadyExists,
+    StoreError,
+    "The entity already exists."
+);
+create_exception!(
+    mlflow_oxide._native,
+    DatabaseBusy,
+    StoreError,
+    "SQLite stayed locked past the busy timeout."
+);
+create_exception!(
+    mlflow_oxide._native,
+    DatabaseError,
+    StoreError,
+    "SQLite failed."
+);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();

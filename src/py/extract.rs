@@ -20,7 +20,8 @@ fn strict_int(obj: &Bound<'_, PyAny>) -> Result<i64, CoreError> {
     if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
         return Err(declined("expected int"));
     }
-    obj.extract::<i64>().map_err(|_| declined("int out of range"))
+    obj.extract::<i64>()
+        .map_err(|_| declined("int out of range"))
 }
 
 fn metric(obj: &Bound<'_, PyAny>) -> Result<MetricIn, CoreError> {
@@ -32,11 +33,16 @@ fn metric(obj: &Bound<'_, PyAny>) -> Result<MetricIn, CoreError> {
     }
     let value = obj.getattr("value").map_err(|_| declined("metric value"))?;
     let value = if value.is_instance_of::<PyFloat>() {
-        value.extract::<f64>().map_err(|_| declined("metric value"))?
+        value
+            .extract::<f64>()
+            .map_err(|_| declined("metric value"))?
     } else {
         strict_int(&value)? as f64
     };
-    let timestamp = strict_int(&obj.getattr("timestamp").map_err(|_| declined("timestamp"))?)?;
+    let timestamp = strict_int(
+        &obj.getattr("timestamp")
+            .map_err(|_| declined("timestamp"))?,
+    )?;
     let step = strict_int(&obj.getattr("step").map_err(|_| declined("step"))?)?;
     Ok(MetricIn {
         key: attr(obj, "key")?,
@@ -56,11 +62,19 @@ pub fn batch(
     tags: &Bound<'_, PyAny>,
 ) -> Result<Batch, CoreError> {
     let mut out = Batch::default();
-    for m in metrics.try_iter().map_err(|_| declined("metrics not iterable"))? {
-        out.metrics.push(metric(&m.map_err(|_| declined("metrics"))?)?);
+    for m in metrics
+        .try_iter()
+        .map_err(|_| declined("metrics not iterable"))?
+    {
+        out.metrics
+            .push(metric(&m.map_err(|_| declined("metrics"))?)?);
     }
-    for p in params.try_iter().map_err(|_| declined("params not iterable"))? {
-        out.params.push(key_value(&p.map_err(|_| declined("params"))?)?);
+    for p in params
+        .try_iter()
+        .map_err(|_| declined("params not iterable"))?
+    {
+        out.params
+            .push(key_value(&p.map_err(|_| declined("params"))?)?);
     }
     for t in tags.try_iter().map_err(|_| declined("tags not iterable"))? {
         out.tags.push(key_value(&t.map_err(|_| declined("tags"))?)?);
@@ -72,13 +86,17 @@ pub fn filter_value(obj: &Bound<'_, PyAny>) -> Result<FilterValue, CoreError> {
     if obj.is_none() {
         Ok(FilterValue::Null)
     } else if obj.is_instance_of::<PyString>() {
-        Ok(FilterValue::Text(obj.extract().map_err(|_| declined("text"))?))
+        Ok(FilterValue::Text(
+            obj.extract().map_err(|_| declined("text"))?,
+        ))
     } else if obj.is_instance_of::<PyBool>() {
         Err(declined("bool filter value"))
     } else if obj.is_instance_of::<PyInt>() {
         Ok(FilterValue::Int(strict_int(obj)?))
     } else if obj.is_instance_of::<PyFloat>() {
-        Ok(FilterValue::Real(obj.extract().map_err(|_| declined("float"))?))
+        Ok(FilterValue::Real(
+            obj.extract().map_err(|_| declined("float"))?,
+        ))
     } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         let items = obj.try_iter().map_err(|_| declined("list"))?;
         let mut out = Vec::new();

@@ -81,7 +81,12 @@ pub struct SqliteTracking {
 #[pymethods]
 impl SqliteTracking {
     #[new]
-    fn new(py: Python<'_>, path: String, synchronous: &str, busy_timeout_ms: u64) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        path: String,
+        synchronous: &str,
+        busy_timeout_ms: u64,
+    ) -> PyResult<Self> {
         let options = SqliteOptions {
             path,
             synchronous: Synchronous::parse(synchronous)?,
@@ -111,7 +116,10 @@ impl SqliteTracking {
         workspace: Option<String>,
     ) -> PyResult<()> {
         let batch = extract::batch(metrics, params, tags)?;
-        Ok(py.detach(|| self.backend.log_batch(&run_id, &batch, workspace.as_deref()))?)
+        Ok(py.detach(|| {
+            self.backend
+                .log_batch(&run_id, &batch, workspace.as_deref())
+        })?)
     }
 
     #[pyo3(signature = (run_id, key, workspace=None))]
@@ -170,8 +178,15 @@ impl SqliteTracking {
     }
 
     #[pyo3(signature = (run_id, workspace=None))]
-    fn get_run(&self, py: Python<'_>, run_id: String, workspace: Option<String>) -> PyResult<RunTuple> {
-        Ok(run_tuple(py.detach(|| self.backend.get_run(&run_id, workspace.as_deref()))?))
+    fn get_run(
+        &self,
+        py: Python<'_>,
+        run_id: String,
+        workspace: Option<String>,
+    ) -> PyResult<RunTuple> {
+        Ok(run_tuple(py.detach(|| {
+            self.backend.get_run(&run_id, workspace.as_deref())
+        })?))
     }
 
     /// Returns (runs, any_run_has_inputs_or_outputs).
@@ -246,8 +261,13 @@ impl SqliteTracking {
         workspace: Option<String>,
     ) -> PyResult<Vec<(String, f64, i64, i64)>> {
         Ok(py.detach(|| {
-            self.backend
-                .metric_history_steps(&run_id, &key, &steps, max_results, workspace.as_deref())
+            self.backend.metric_history_steps(
+                &run_id,
+                &key,
+                &steps,
+                max_results,
+                workspace.as_deref(),
+            )
         })?)
     }
 
@@ -285,7 +305,10 @@ impl SqliteTracking {
             max_results,
             steps,
         };
-        Ok(py.detach(|| self.backend.sample_metric_history(&query, workspace.as_deref()))?)
+        Ok(py.detach(|| {
+            self.backend
+                .sample_metric_history(&query, workspace.as_deref())
+        })?)
     }
 
     #[pyo3(signature = (experiment_id, workspace=None))]
@@ -295,7 +318,10 @@ impl SqliteTracking {
         experiment_id: i64,
         workspace: Option<String>,
     ) -> PyResult<ExperimentTuple> {
-        let row = py.detach(|| self.backend.get_experiment(experiment_id, workspace.as_deref()))?;
+        let row = py.detach(|| {
+            self.backend
+                .get_experiment(experiment_id, workspace.as_deref())
+        })?;
         Ok(experiment_tuple(row))
     }
 
@@ -306,7 +332,10 @@ impl SqliteTracking {
         name: String,
         workspace: Option<String>,
     ) -> PyResult<Option<ExperimentTuple>> {
-        let row = py.detach(|| self.backend.get_experiment_by_name(&name, workspace.as_deref()))?;
+        let row = py.detach(|| {
+            self.backend
+                .get_experiment_by_name(&name, workspace.as_deref())
+        })?;
         Ok(row.map(experiment_tuple))
     }
 
@@ -344,7 +373,10 @@ impl SqliteTracking {
             limit,
             offset,
         };
-        let rows = py.detach(|| self.backend.search_experiments(&query, workspace.as_deref()))?;
+        let rows = py.detach(|| {
+            self.backend
+                .search_experiments(&query, workspace.as_deref())
+        })?;
         Ok(rows.into_iter().map(experiment_tuple).collect())
     }
 }

@@ -15,6 +15,13 @@ def client_for(uri: str) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+def assert_accelerated(client: MlflowClient) -> None:
+    """The oxide door really is the Rust-backed store (not a silent stock fallback)."""
+    store = client._tracking_client.store
+    assert type(store).__name__ == "OxideSqliteStore"
+    assert store._fast_enabled, "fast path disabled (unknown schema revision?)"
+
+
 def plain(obj):
     """Entities -> plain JSON-able structures (for equality across stores and processes)."""
     if hasattr(obj, "to_dictionary"):
@@ -156,6 +163,7 @@ def test_one_database_two_doors(db_path, first):
     stock = client_for(stock_uri(db_path))
     oxide = client_for(oxide_uri(db_path))
     writer, other = (stock, oxide) if first == "stock" else (oxide, stock)
+    assert_accelerated(oxide)
 
     exp_id, run_ids = write_tracking_data(writer, first)
     model = write_registry_data(writer, first, run_ids)
@@ -199,6 +207,7 @@ def test_file_created_by_oxide_opens_with_stock(db_path):
     run = oxide.create_run(exp_id, run_name="r")
     oxide.log_metric(run.info.run_id, "m", 1.5, step=3)
     assert db_path.exists()
+    assert_accelerated(oxide)
 
     # The schema is MLflow's own: alembic head + the tables stock code creates.
     tables = {r[0] for r in sql(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}

@@ -3,8 +3,8 @@
 use super::db::SqliteBackend;
 use super::dialect::Sqlite;
 use super::model::*;
-use super::{experiments, history, logging, runs, search_experiments, search_runs};
 use super::TrackingBackend;
+use super::{experiments, history, logging, runs, search_experiments, search_runs};
 use crate::error::CoreResult;
 use rusqlite::OptionalExtension;
 
@@ -21,7 +21,9 @@ impl TrackingBackend for SqliteBackend {
                 return Ok(None);
             }
             Ok(conn
-                .query_row("SELECT version_num FROM alembic_version", [], |row| row.get(0))
+                .query_row("SELECT version_num FROM alembic_version", [], |row| {
+                    row.get(0)
+                })
                 .optional()?)
         })
     }

@@ -45,7 +45,9 @@ pub fn get(conn: &Connection, id: i64, workspace: Option<&str>) -> CoreResult<Ex
         .optional()?;
     match found {
         Some(exp) => with_tags(conn, exp),
-        None => Err(CoreError::NotFound(format!("No Experiment with id={id} exists"))),
+        None => Err(CoreError::NotFound(format!(
+            "No Experiment with id={id} exists"
+        ))),
     }
 }
 

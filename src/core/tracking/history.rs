@@ -11,7 +11,11 @@ const IN_CHUNK: usize = 500;
 
 fn value_of(row: &Row<'_>, value_idx: usize, nan_idx: usize) -> rusqlite::Result<f64> {
     let is_nan: bool = row.get(nan_idx)?;
-    Ok(if is_nan { f64::NAN } else { row.get(value_idx)? })
+    Ok(if is_nan {
+        f64::NAN
+    } else {
+        row.get(value_idx)?
+    })
 }
 
 /// Workspace mode validates run access first (MLflow's `_validate_run_accessible`).
@@ -33,7 +37,12 @@ pub fn history(
          ORDER BY timestamp, step, value LIMIT ?3 OFFSET ?4",
     )?;
     let rows = stmt.query_map(
-        params![query.run_id, query.key, query.limit.unwrap_or(-1), query.offset],
+        params![
+            query.run_id,
+            query.key,
+            query.limit.unwrap_or(-1),
+            query.offset
+        ],
         |row| Ok((value_of(row, 0, 3)?, row.get(1)?, row.get(2)?)),
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -57,7 +66,9 @@ pub fn bulk(
     visible.dedup();
     let mut out = Vec::new();
     for chunk in visible.chunks(IN_CHUNK) {
-        let marks = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>();
+        let marks = (0..chunk.len())
+            .map(|i| format!("?{}", i + 2))
+            .collect::<Vec<_>>();
         let sql = format!(
             "SELECT run_uuid, value, timestamp, step, is_nan FROM metrics \
              WHERE key = ?1 AND run_uuid IN ({}) ORDER BY run_uuid, timestamp, step, value",
@@ -92,17 +103,25 @@ pub fn at_steps(
     sorted.sort_unstable();
     sorted.dedup();
     for chunk in sorted.chunks(IN_CHUNK) {
-        let marks = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>();
+        let marks = (0..chunk.len())
+            .map(|i| format!("?{}", i + 3))
+            .collect::<Vec<_>>();
         let sql = format!(
             "SELECT value, timestamp, step, is_nan FROM metrics WHERE key = ?1 AND run_uuid = ?2 \
              AND step IN ({}) ORDER BY step, timestamp, value",
             marks.join(", ")
         );
-        let mut args: Vec<Value> = vec![Value::Text(key.to_owned()), Value::Text(run_id.to_owned())];
+        let mut args: Vec<Value> =
+            vec![Value::Text(key.to_owned()), Value::Text(run_id.to_owned())];
         args.extend(chunk.iter().map(|s| Value::Integer(*s)));
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), |row| {
-            Ok((run_id.to_owned(), value_of(row, 0, 3)?, row.get(1)?, row.get(2)?))
+            Ok((
+                run_id.to_owned(),
+                value_of(row, 0, 3)?,
+                row.get(1)?,
+                row.get(2)?,
+            ))
         })?;
         for row in rows {
             out.push(row?);
@@ -135,7 +154,11 @@ pub fn sample(
     for run_id in &query.run_ids {
         check_access(conn, run_id, workspace)?;
     }
-    let range = if query.steps.is_some() { " AND step >= ?4 AND step <= ?5" } else { "" };
+    let range = if query.steps.is_some() {
+        " AND step >= ?4 AND step <= ?5"
+    } else {
+        ""
+    };
     let sampled_sql = format!(
         "SELECT value, timestamp, step, is_nan FROM ( \
            SELECT value, timestamp, step, is_nan, ROW_NUMBER() OVER ( \
@@ -178,7 +201,8 @@ pub fn sample(
             .transpose()?;
         if let Some(last) = last {
             // Same row identity as MLflow's `_row_key`: NaN rows compare by is_nan, not value.
-            let key = |r: &(f64, i64, i64, bool)| (r.2, r.1, if r.3 { None } else { Some(r.0) }, r.3);
+            let key =
+                |r: &(f64, i64, i64, bool)| (r.2, r.1, if r.3 { None } else { Some(r.0) }, r.3);
             if rows.last().is_none_or(|tail| key(tail) != key(&last)) {
                 if rows.len() as i64 >= query.max_results {
                     if let Some(tail) = rows.last_mut() {
@@ -190,7 +214,12 @@ pub fn sample(
             }
         }
         out.extend(rows.into_iter().map(|(value, ts, step, is_nan)| {
-            (run_id.clone(), if is_nan { f64::NAN } else { value }, ts, step)
+            (
+                run_id.clone(),
+                if is_nan { f64::NAN } else { value },
+                ts,
+                step,
+            )
         }));
     }
     Ok(out)

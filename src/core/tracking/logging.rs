@@ -72,7 +72,8 @@ pub fn log_batch(
 }
 
 fn log_params(conn: &Connection, run_id: &str, params_in: &[(String, String)]) -> CoreResult<()> {
-    let mut existing = conn.prepare_cached("SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2")?;
+    let mut existing =
+        conn.prepare_cached("SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2")?;
     let mut insert =
         conn.prepare_cached("INSERT INTO params (key, value, run_uuid) VALUES (?1, ?2, ?3)")?;
     for (key, value) in params_in {
@@ -154,7 +155,14 @@ fn log_metrics(conn: &Connection, run_id: &str, metrics: &[MetricIn]) -> CoreRes
             })
             .optional()?;
         if stored.is_none_or(|old| new.newer_than(&old)) {
-            upsert.execute(params![key, new.value, new.timestamp, new.step, new.is_nan, run_id])?;
+            upsert.execute(params![
+                key,
+                new.value,
+                new.timestamp,
+                new.step,
+                new.is_nan,
+                run_id
+            ])?;
         }
     }
     Ok(())

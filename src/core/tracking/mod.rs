@@ -30,12 +30,18 @@ pub trait TrackingBackend: Send + Sync {
     fn log_batch(&self, run_id: &str, batch: &Batch, workspace: Option<&str>) -> CoreResult<()>;
     fn delete_tag(&self, run_id: &str, key: &str, workspace: Option<&str>) -> CoreResult<()>;
     fn create_run(&self, new_run: &NewRun) -> CoreResult<RunRow>;
-    fn update_run_info(&self, update: &RunUpdate, workspace: Option<&str>)
-        -> CoreResult<RunInfoRow>;
+    fn update_run_info(
+        &self,
+        update: &RunUpdate,
+        workspace: Option<&str>,
+    ) -> CoreResult<RunInfoRow>;
     fn get_run(&self, run_id: &str, workspace: Option<&str>) -> CoreResult<RunRow>;
     fn search_runs(&self, query: &RunQuery, workspace: Option<&str>) -> CoreResult<Vec<RunRow>>;
-    fn metric_history(&self, query: &HistoryQuery, workspace: Option<&str>)
-        -> CoreResult<Vec<MetricPoint>>;
+    fn metric_history(
+        &self,
+        query: &HistoryQuery,
+        workspace: Option<&str>,
+    ) -> CoreResult<Vec<MetricPoint>>;
     fn metric_history_bulk(
         &self,
         run_ids: &[String],
@@ -70,3 +76,6 @@ pub trait TrackingBackend: Send + Sync {
         workspace: Option<&str>,
     ) -> CoreResult<Vec<ExperimentRow>>;
 }
+
+#[cfg(test)]
+mod tests;

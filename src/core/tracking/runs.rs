@@ -18,7 +18,10 @@ pub fn info_from_row(row: &Row<'_>) -> rusqlite::Result<RunInfoRow> {
     Ok(RunInfoRow {
         run_id: row.get(0)?,
         name: row.get(1)?,
-        experiment_id: row.get::<_, Option<i64>>(2)?.map(|id| id.to_string()).unwrap_or_default(),
+        experiment_id: row
+            .get::<_, Option<i64>>(2)?
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         user_id: row.get(3)?,
         status: row.get(4)?,
         start_time: row.get(5)?,
@@ -72,7 +75,12 @@ pub fn latest_metrics(conn: &Connection, run_id: &str) -> CoreResult<Vec<LatestM
     let rows = stmt.query_map([run_id], |row| {
         let is_nan: bool = row.get(4)?;
         let value: f64 = row.get(1)?;
-        Ok((row.get(0)?, if is_nan { f64::NAN } else { value }, row.get(2)?, row.get(3)?))
+        Ok((
+            row.get(0)?,
+            if is_nan { f64::NAN } else { value },
+            row.get(2)?,
+            row.get(3)?,
+        ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -139,7 +147,11 @@ pub fn create_run(conn: &Connection, new_run: &NewRun) -> CoreResult<RunRow> {
             )))
         }
         Some(Some(stage)) if stage == "active" => {}
-        Some(_) => return Err(CoreError::InvalidParameter("experiment is not active".into())),
+        Some(_) => {
+            return Err(CoreError::InvalidParameter(
+                "experiment is not active".into(),
+            ))
+        }
     }
     for (i, (key, _)) in new_run.tags.iter().enumerate() {
         if new_run.tags[..i].iter().any(|(k, _)| k == key) {
@@ -194,7 +206,12 @@ pub fn update_run_info(
         "UPDATE runs SET status = COALESCE(?2, status), end_time = COALESCE(?3, end_time), \
          name = COALESCE(?4, name) WHERE run_uuid = ?1",
     )?
-    .execute(params![update.run_id, update.status, update.end_time, update.run_name])?;
+    .execute(params![
+        update.run_id,
+        update.status,
+        update.end_time,
+        update.run_name
+    ])?;
     if let Some(name) = &update.run_name {
         upsert_tag(conn, &update.run_id, RUN_NAME_TAG, name)?;
     }
@@ -213,7 +230,10 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
     let mut io: HashSet<String> = HashSet::new();
     for chunk in infos.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|i| i.run_id.as_str()).collect();
-        let marks = (1..=ids.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let marks = (1..=ids.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut stmt = conn.prepare(&format!(
             "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics \
              WHERE run_uuid IN ({marks}) ORDER BY run_uuid, key"
@@ -238,9 +258,14 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
             while let Some(row) = rows.next()? {
                 let run: String = row.get(0)?;
                 if target == 0 {
-                    params_map.entry(run).or_default().push((row.get(1)?, row.get(2)?));
+                    params_map
+                        .entry(run)
+                        .or_default()
+                        .push((row.get(1)?, row.get(2)?));
                 } else {
-                    tags.entry(run).or_default().push((row.get(1)?, row.get(2)?));
+                    tags.entry(run)
+                        .or_default()
+                        .push((row.get(1)?, row.get(2)?));
                 }
             }
         }

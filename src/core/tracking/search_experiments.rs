@@ -8,7 +8,8 @@ use super::filter::{compare, Binds};
 use super::model::{ExperimentQuery, ExperimentRow, FilterValue};
 use crate::error::{declined, CoreResult};
 
-const EXPERIMENT_COLUMNS: [&str; 4] = ["experiment_id", "name", "creation_time", "last_update_time"];
+const EXPERIMENT_COLUMNS: [&str; 4] =
+    ["experiment_id", "name", "creation_time", "last_update_time"];
 
 fn column(key: &str) -> CoreResult<String> {
     if EXPERIMENT_COLUMNS.contains(&key) {
@@ -28,7 +29,12 @@ pub fn build(
     for filter in &query.filters {
         let comparator = filter.comparator.as_str();
         match filter.kind.as_str() {
-            "attr" => conds.push(compare(&mut binds, &column(&filter.key)?, comparator, &filter.value)?),
+            "attr" => conds.push(compare(
+                &mut binds,
+                &column(&filter.key)?,
+                comparator,
+                &filter.value,
+            )?),
             "tag" => {
                 let key = binds.text(&filter.key);
                 let exists = format!(
@@ -50,8 +56,13 @@ pub fn build(
     if query.stages.is_empty() {
         conds.push("1 = 0".into());
     } else {
-        let stages =
-            FilterValue::List(query.stages.iter().map(|s| FilterValue::Text(s.clone())).collect());
+        let stages = FilterValue::List(
+            query
+                .stages
+                .iter()
+                .map(|s| FilterValue::Text(s.clone()))
+                .collect(),
+        );
         conds.push(compare(&mut binds, "e.lifecycle_stage", "IN", &stages)?);
     }
     if let Some(ws) = workspace {

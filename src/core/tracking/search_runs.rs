@@ -80,7 +80,12 @@ fn filter_sql(binds: &mut Binds<'_>, filter: &Filter) -> CoreResult<String> {
             let source = "FROM datasets d JOIN inputs i ON i.source_id = d.dataset_uuid";
             match filter.key.as_str() {
                 "name" | "digest" => {
-                    let cond = compare(binds, &format!("d.{}", filter.key), comparator, &filter.value)?;
+                    let cond = compare(
+                        binds,
+                        &format!("d.{}", filter.key),
+                        comparator,
+                        &filter.value,
+                    )?;
                     Ok(format!(
                         "EXISTS (SELECT 1 {source} WHERE i.destination_id = r.run_uuid AND {cond})"
                     ))
@@ -118,7 +123,11 @@ fn order_sql(binds: &mut Binds<'_>, order_by: &[OrderBy]) -> CoreResult<(String,
         let table = entity_table(&order.kind)?;
         let alias = format!("o{i}");
         let key = binds.text(&order.key);
-        let nan = if order.kind == "metric" { ", is_nan" } else { "" };
+        let nan = if order.kind == "metric" {
+            ", is_nan"
+        } else {
+            ""
+        };
         joins.push_str(&format!(
             " LEFT JOIN (SELECT run_uuid, value{nan} FROM {table} WHERE key = {key}) {alias} \
              ON {alias}.run_uuid = r.run_uuid"
@@ -148,8 +157,20 @@ pub fn build(
 ) -> CoreResult<(String, Vec<rusqlite::types::Value>)> {
     let mut binds = Binds::new(dialect);
     let mut conds = Vec::new();
-    let ids = FilterValue::List(query.experiment_ids.iter().map(|i| FilterValue::Int(*i)).collect());
-    let stages = FilterValue::List(query.stages.iter().map(|s| FilterValue::Text(s.clone())).collect());
+    let ids = FilterValue::List(
+        query
+            .experiment_ids
+            .iter()
+            .map(|i| FilterValue::Int(*i))
+            .collect(),
+    );
+    let stages = FilterValue::List(
+        query
+            .stages
+            .iter()
+            .map(|s| FilterValue::Text(s.clone()))
+            .collect(),
+    );
     if query.experiment_ids.is_empty() || query.stages.is_empty() {
         conds.push("1 = 0".to_owned());
     } else {

@@ -23,7 +23,10 @@ pub fn is_valid_key(name: &str) -> bool {
     let chars_ok = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/' | b'.' | b'-' | b' ' | b':'));
-    chars_ok && name.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+    chars_ok
+        && name
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
 
 fn char_len(text: &str) -> usize {
@@ -89,7 +92,9 @@ mod tests {
 
     #[test]
     fn keys_that_normpath_would_change_are_declined() {
-        for bad in ["", ".", "..", "../x", "/abs", "a//b", "a/", "a/./b", "a/../b", "..x"] {
+        for bad in [
+            "", ".", "..", "../x", "/abs", "a//b", "a/", "a/./b", "a/../b", "..x",
+        ] {
             assert!(!is_valid_key(bad), "{bad:?} must be declined");
         }
         for good in ["loss", "val/loss", "a.b-c d:e", "x_1/y.z"] {
