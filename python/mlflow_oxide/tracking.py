@@ -245,19 +245,21 @@ class _OxideMixin:
     def get_metric_history(self, native, run_id, metric_key, max_results=None, page_token=None):
         offset = SearchUtils.parse_start_offset_from_page_token(page_token)
         limit = None if max_results is None else max_results + 1
-        rows = native.get_metric_history(run_id, metric_key, limit, offset, self._workspace())
-        next_token = None
-        if max_results is not None and len(rows) == max_results + 1:
-            next_token = SearchUtils.create_page_token(offset + max_results)
-            rows = rows[:max_results]
-        return PagedList(_entities.metrics(metric_key, rows), next_token)
+        with _entities.gc_paused():
+            rows = native.get_metric_history(run_id, metric_key, limit, offset, self._workspace())
+            next_token = None
+            if max_results is not None and len(rows) == max_results + 1:
+                next_token = SearchUtils.create_page_token(offset + max_results)
+                rows = rows[:max_results]
+            return PagedList(_entities.metrics(metric_key, rows), next_token)
 
     @_fast
     def get_metric_history_bulk(self, native, run_ids, metric_key, max_results):
-        rows = native.get_metric_history_bulk(
-            list(run_ids), metric_key, max_results, self._workspace()
-        )
-        return _entities.metrics_with_run_ids(metric_key, rows)
+        with _entities.gc_paused():
+            rows = native.get_metric_history_bulk(
+                list(run_ids), metric_key, max_results, self._workspace()
+            )
+            return _entities.metrics_with_run_ids(metric_key, rows)
 
     @_fast
     def get_max_step_for_metric(self, native, run_id, metric_key):
@@ -301,12 +303,13 @@ class _OxideMixin:
         stages = LifecycleStage.view_type_to_stages(run_view_type)
         exp_ids = [int(e) for e in experiment_ids]
         limit = None if max_results is None else max_results + 1
-        rows, needs_io = native.search_runs(
-            exp_ids, plan.filters, plan.order_by, list(stages), limit, offset, self._workspace()
-        )
-        if needs_io:
-            raise _entities.decline("runs with inputs/outputs")
-        runs = [_entities.run(row) for row in rows]
+        with _entities.gc_paused():
+            rows, needs_io = native.search_runs(
+                exp_ids, plan.filters, plan.order_by, list(stages), limit, offset, self._workspace()
+            )
+            if needs_io:
+                raise _entities.decline("runs with inputs/outputs")
+            runs = [_entities.run(row) for row in rows]
         next_token = None
         if max_results is not None and len(runs) == max_results + 1:
             next_token = SearchUtils.create_page_token(offset + max_results)

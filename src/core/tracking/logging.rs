@@ -134,36 +134,25 @@ fn log_metrics(conn: &Connection, run_id: &str, metrics: &[MetricIn]) -> CoreRes
             })
             .or_insert(new);
     }
-    let mut current = conn.prepare_cached(
-        "SELECT step, timestamp, value, is_nan FROM latest_metrics WHERE run_uuid = ?1 AND key = ?2",
-    )?;
+    // One statement per key: insert, or overwrite only when strictly newer by MLflow's
+    // (step, timestamp, value) ordering.
     let mut upsert = conn.prepare_cached(
         "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key, run_uuid) DO UPDATE SET \
          value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, \
-         is_nan = excluded.is_nan",
+         is_nan = excluded.is_nan \
+         WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, \
+         COALESCE(latest_metrics.timestamp, -9223372036854775808), latest_metrics.value)",
     )?;
     for (key, new) in candidates {
-        let stored: Option<Latest> = current
-            .query_row(params![run_id, key], |row| {
-                Ok(Latest {
-                    step: row.get(0)?,
-                    timestamp: row.get(1)?,
-                    value: row.get(2)?,
-                    is_nan: row.get(3)?,
-                })
-            })
-            .optional()?;
-        if stored.is_none_or(|old| new.newer_than(&old)) {
-            upsert.execute(params![
-                key,
-                new.value,
-                new.timestamp,
-                new.step,
-                new.is_nan,
-                run_id
-            ])?;
-        }
+        upsert.execute(params![
+            key,
+            new.value,
+            new.timestamp,
+            new.step,
+            new.is_nan,
+            run_id
+        ])?;
     }
     Ok(())
 }
