@@ -236,7 +236,7 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
             .join(", ");
         let mut stmt = conn.prepare(&format!(
             "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics \
-             WHERE run_uuid IN ({marks}) ORDER BY run_uuid, key"
+             WHERE run_uuid IN ({marks})"
         ))?;
         let mut rows = stmt.query(params_from_iter(ids.iter()))?;
         while let Some(row) = rows.next()? {
@@ -251,8 +251,7 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
         }
         for (table, target) in [("params", 0), ("tags", 1)] {
             let mut stmt = conn.prepare(&format!(
-                "SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({marks}) \
-                 ORDER BY run_uuid, key"
+                "SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({marks})"
             ))?;
             let mut rows = stmt.query(params_from_iter(ids.iter()))?;
             while let Some(row) = rows.next()? {
@@ -280,17 +279,23 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
             io.insert(row.get(0)?);
         }
     }
+    // Sorted here rather than by SQL: the run_uuid index gives no key order, and a temp
+    // B-tree per child table costs more than sorting a few entries per run.
     Ok(infos
         .into_iter()
         .map(|info| {
             let id = &info.run_id;
-            RunRow {
+            let mut row = RunRow {
                 metrics: metrics.remove(id).unwrap_or_default(),
                 params: params_map.remove(id).unwrap_or_default(),
                 tags: tags.remove(id).unwrap_or_default(),
                 has_io: io.contains(id),
                 info,
-            }
+            };
+            row.metrics.sort_by(|a, b| a.0.cmp(&b.0));
+            row.params.sort_by(|a, b| a.0.cmp(&b.0));
+            row.tags.sort_by(|a, b| a.0.cmp(&b.0));
+            row
         })
         .collect())
 }
