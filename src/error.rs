@@ -32,6 +32,16 @@ pub type CoreResult<T> = Result<T, CoreError>;
 impl From<rusqlite::Error> for CoreError {
     fn from(source: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;
+        if matches!(
+            source,
+            rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..)
+        ) {
+            // A value stored outside MLflow's declared types (stock MLflow accepts e.g. a
+            // float step and stores REAL): MLflow's ORM knows how to read it back.
+            return CoreError::Declined(format!("unexpected stored type: {source}"));
+        }
         match source.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
                 CoreError::Busy(source.to_string())

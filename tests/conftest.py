@@ -8,17 +8,18 @@ side runs, so results and error messages can be compared verbatim.
 
 from __future__ import annotations
 
+import collections
 import math
 import random
 import shutil
 import sqlite3
 import uuid
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from mlflow.entities import Experiment, Metric, Run, RunInfo
-from mlflow.entities.metric import MetricWithRunId
 from mlflow.exceptions import MlflowException
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
@@ -57,7 +58,8 @@ def make_oxide_store(template: Path, root: Path, options: str = ""):
 
 
 def plain(obj, root: str = ""):
-    """Entities -> nested builtins; NaN -> 'NaN'; the store's artifact root -> '<root>'."""
+    """Entities -> nested builtins; NaN -> 'NaN'; numbers tagged with their type; the store's
+    artifact root -> '<root>'."""
     if isinstance(obj, BaseException):
         code = getattr(obj, "error_code", None)
         return {"error": type(obj).__name__, "code": code, "message": plain(str(obj), root)}
@@ -74,15 +76,22 @@ def plain(obj, root: str = ""):
         }
     if isinstance(obj, RunInfo):
         return plain(dict(obj), root)
-    if isinstance(obj, MetricWithRunId):
-        return (obj.run_id, *plain(obj._metric, root))
-    if isinstance(obj, Metric):
+    if isinstance(obj, Metric):  # also MetricWithRunId
+        fields = {k: plain(v, root) for k, v in vars(obj).items() if k != "_value"}
         v = obj.value
-        return (obj.key, plain(v), type(v).__name__, obj.timestamp, obj.step)
+        return (
+            type(obj).__name__,
+            obj.key,
+            plain(v),
+            type(v).__name__,
+            str(sorted(fields.items())),
+        )
     if isinstance(obj, Experiment):
         return plain({**vars(obj), "_tags": dict(sorted(obj.tags.items()))}, root)
     if isinstance(obj, float) and math.isnan(obj):
         return "NaN"
+    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        return (type(obj).__name__, obj)  # an int where stock has a float is a difference
     if isinstance(obj, str):
         return obj.replace(root, "<root>") if root else obj
     if isinstance(obj, dict):
@@ -90,6 +99,25 @@ def plain(obj, root: str = ""):
     if isinstance(obj, (list, tuple)):
         return type(obj)(plain(x, root) for x in obj)
     return obj
+
+
+@contextmanager
+def count_fallbacks(counter: collections.Counter):
+    """Count calls that reach ``SqlAlchemyStore``'s own version of an accelerated method on an
+    oxide store, i.e. replays of a call the Rust path declined or failed."""
+    from mlflow_oxide.tracking import _OxideMixin
+
+    names = [n for n, f in vars(_OxideMixin).items() if hasattr(f, "__wrapped_stock__")]
+    with pytest.MonkeyPatch.context() as mp:
+        for name in names:
+
+            def counted(self, *args, _name=name, _stock=getattr(SqlAlchemyStore, name), **kw):
+                if isinstance(self, _OxideMixin):
+                    counter[_name] += 1
+                return _stock(self, *args, **kw)
+
+            mp.setattr(SqlAlchemyStore, name, counted)
+        yield counter
 
 
 @dataclass
@@ -121,13 +149,17 @@ class StorePair:
         )
 
     def run(self, scenario, *, catch: bool = True):
-        """``scenario(store)`` on both sides with identical uuid streams -> (stock, oxide)."""
+        """``scenario(store)`` on both sides with identical uuid streams -> (stock, oxide).
+        ``self.fallbacks`` then counts the oxide calls that were replayed on MLflow's code."""
         self._seed += 1
+        self.fallbacks = collections.Counter()
         out = []
         for side in (self.stock, self.oxide):
             self._seed_uuids(self._seed)
+            counting = count_fallbacks(self.fallbacks) if side is self.oxide else nullcontext()
             try:
-                result = scenario(side.store)
+                with counting:
+                    result = scenario(side.store)
             except MlflowException as exc:
                 if not catch:
                     raise
@@ -135,10 +167,13 @@ class StorePair:
             out.append(plain(result, side.artifact_root))
         return tuple(out)
 
-    def same(self, scenario):
-        """Assert ``scenario`` gives equal plain results on both sides; return that result."""
+    def same(self, scenario, *, fast: bool = False):
+        """Assert ``scenario`` gives equal plain results on both sides; return that result.
+        ``fast=True``: also assert the oxide side replayed nothing on MLflow's code."""
         stock, oxide = self.run(scenario)
         assert oxide == stock
+        if fast:
+            assert not self.fallbacks, f"replayed on MLflow's code: {dict(self.fallbacks)}"
         return stock
 
     def same_error(self, scenario):
@@ -146,12 +181,6 @@ class StorePair:
         result = self.same(scenario)
         assert isinstance(result, dict) and "error" in result, result
         return result
-
-    def sql(self, statement: str, params=()) -> None:
-        """Run the same SQL on both database files (e.g. to pin clock-derived columns)."""
-        for side in (self.stock, self.oxide):
-            with sqlite3.connect(side.root / f"{side.name}.db") as conn:
-                conn.execute(statement, params)
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def test_defaults(tmp_path):
 def test_synchronous_option(tmp_path, value):
     parsed = _uri.parse(f"oxide+sqlite:///{tmp_path}/x.db?synchronous={value}")
     assert parsed.synchronous == value.lower()
-    assert "synchronous" not in parsed.sqlalchemy_uri
+    assert parsed.sqlalchemy_uri == f"sqlite:///{tmp_path}/x.db"
 
 
 @pytest.mark.parametrize(

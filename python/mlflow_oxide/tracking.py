@@ -109,7 +109,6 @@ class _OxideMixin:
         self._native_pid: int | None = None
         self._native = None
         self._native_lock = threading.Lock()
-        self._experiment_locations: dict[int, str] = {}
         self._exp_location_template = None
         # MLflow's constructor creates/migrates the schema and calls get_experiment: serve
         # that with MLflow's code, then decide on the fast path from the schema it left.
@@ -176,13 +175,12 @@ class _OxideMixin:
         return self._exp_location_template
 
     def _experiment_artifact_location(self, native, experiment_id) -> tuple[int, str]:
-        exp_id = int(experiment_id)
-        location = self._experiment_locations.get(exp_id)
-        if location is None:
-            row = native.get_experiment(exp_id, self._workspace())
-            location = row[2]
-            self._experiment_locations[exp_id] = location
-        return exp_id, location
+        # Not cached: SQLite may reuse the id of a hard-deleted experiment (``mlflow gc``).
+        try:
+            exp_id = int(experiment_id)
+        except (TypeError, ValueError):
+            raise _entities.decline("non-integer experiment id") from None
+        return exp_id, native.get_experiment(exp_id, self._workspace())[2]
 
     # -- runs ------------------------------------------------------------------------------
     @_fast
@@ -301,7 +299,10 @@ class _OxideMixin:
         plan = _search.runs_plan(filter_string, order_by)
         offset = SearchUtils.parse_start_offset_from_page_token(page_token)
         stages = LifecycleStage.view_type_to_stages(run_view_type)
-        exp_ids = [int(e) for e in experiment_ids]
+        try:
+            exp_ids = [int(e) for e in experiment_ids]
+        except (TypeError, ValueError):
+            raise _entities.decline("non-integer experiment id") from None
         limit = None if max_results is None else max_results + 1
         with _entities.gc_paused():
             rows, needs_io = native.search_runs(

@@ -52,7 +52,7 @@ def test_create_and_get_experiments(store_pair):
             store.get_experiment(0),
         ]
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)
 
 
 def test_new_experiment_times_are_set_like_stock(store_pair):
@@ -119,7 +119,7 @@ def test_get_experiment_by_name_deleted_and_renamed(store_pair):
         pin_times(store)
         return [store.get_experiment_by_name(n) for n in ("a", "b", "b2")]
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)
 
 
 FILTERS = [
@@ -183,7 +183,7 @@ def test_search_experiments_filters(store_pair, filter_string):
             for view, order_by, page_size in combos
         }
 
-    result = store_pair.same(scenario)
+    result = store_pair.same(scenario, fast=True)
     if filter_string is None:
         assert len(result[(ViewType.ALL, "None", 1000)][0]["items"]) == 26
 

@@ -81,7 +81,7 @@ def test_many_steps_latest_metrics_and_history(store_pair):
             "max_step": [store.get_max_step_for_metric(run_id, k) for k in ("loss", "x")],
         }
 
-    result = store_pair.same(scenario)
+    result = store_pair.same(scenario, fast=True)
     assert len(result["history"]["loss"]["items"]) > 100
 
 
@@ -94,7 +94,7 @@ def test_metric_history_pagination(store_pair, page_size):
         store.log_batch(run_id, metrics, [], [])
         return _walk_history(store, run_id, "m", page_size)
 
-    pages = store_pair.same(scenario)
+    pages = store_pair.same(scenario, fast=True)
     assert sum(len(p["items"]) for p in pages) > 100
 
 
@@ -126,7 +126,7 @@ def test_latest_metric_rule_with_ties(store_pair):
             snapshots.append(store.get_run(run_id))
         return snapshots
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)
 
 
 def test_duplicate_and_repeated_metrics(store_pair):
@@ -143,7 +143,7 @@ def test_duplicate_and_repeated_metrics(store_pair):
         store.log_metric(run_id, Metric("dup", 2.5, 10, 1))
         return store.get_run(run_id), store.get_metric_history(run_id, "dup")
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)
 
 
 def test_special_values_round_trip(store_pair):
@@ -156,7 +156,7 @@ def test_special_values_round_trip(store_pair):
             store.log_batch(run_id, [Metric("all", v, 100 + i, i)], [], [])
         return store.get_run(run_id), store.get_metric_history(run_id, "all")
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)
 
 
 def test_get_metric_history_missing(store_pair):
@@ -171,7 +171,7 @@ def test_get_metric_history_missing(store_pair):
             store.get_max_step_for_metric(run_id, "nope"),
         ]
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)
 
 
 def _three_runs(store, seed):
@@ -194,7 +194,7 @@ def test_get_metric_history_bulk(store_pair, max_results):
             store.get_metric_history_bulk(run_ids, "nope", max_results),
         ]
 
-    result = store_pair.same(scenario)
+    result = store_pair.same(scenario, fast=True)
     assert result[0]
 
 
@@ -215,7 +215,7 @@ def test_get_metric_history_bulk_interval(store_pair, max_results, window):
             [*run_ids, flat], "m", max_results, start, end
         )
 
-    result = store_pair.same(scenario)
+    result = store_pair.same(scenario, fast=True)
     if window is None or window[0] < 40:
         assert result
 
@@ -236,7 +236,7 @@ def test_get_metric_history_bulk_interval_from_steps(store_pair, max_results, st
         run_id = _three_runs(store, seed=30)[1]
         return store.get_metric_history_bulk_interval_from_steps(run_id, "m", steps, max_results)
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)
 
 
 def test_max_step_with_negative_and_large_steps(store_pair):
@@ -249,4 +249,4 @@ def test_max_step_with_negative_and_large_steps(store_pair):
         store.log_metric(neg, Metric("m", 1.0, 1, -7))
         return [store.get_max_step_for_metric(r, "m") for r in (run_id, neg)]
 
-    store_pair.same(scenario)
+    store_pair.same(scenario, fast=True)

@@ -25,7 +25,7 @@ from .conftest import (
     subprocess_env,
 )
 
-N_STEPS = 40
+N_STEPS = 60
 N_RUNS = 3
 BATCH_KEYS = ("b0", "b1", "b2")
 
@@ -171,7 +171,7 @@ def test_stock_and_oxide_writers_mixed(db_path, tmp_path):
 def test_threads_share_one_store(db_path):
     client = MlflowClient(tracking_uri=oxide_uri(db_path))
     exp_id = client.create_experiment("threads")
-    n_threads, n_steps = 8, 30
+    n_threads, n_steps = 8, 40
     run_ids: list[str] = []
     errors: list[BaseException] = []
     lock = threading.Lock()

@@ -160,13 +160,13 @@ def modify(client: MlflowClient, exp_id: str, run_ids: list[str], model_name: st
 
 @pytest.mark.parametrize("first", ["stock", "oxide"])
 def test_one_database_two_doors(db_path, first):
-    stock = client_for(stock_uri(db_path))
-    oxide = client_for(oxide_uri(db_path))
-    writer, other = (stock, oxide) if first == "stock" else (oxide, stock)
-    assert_accelerated(oxide)
-
+    # The first door alone creates the file and writes; the other opens it afterwards.
+    writer = client_for((stock_uri if first == "stock" else oxide_uri)(db_path))
     exp_id, run_ids = write_tracking_data(writer, first)
     model = write_registry_data(writer, first, run_ids)
+    other = client_for((oxide_uri if first == "stock" else stock_uri)(db_path))
+    stock, oxide = (writer, other) if first == "stock" else (other, writer)
+    assert_accelerated(oxide)
     assert_same_view(writer, other, [exp_id], [model])
 
     second = "oxide" if first == "stock" else "stock"

@@ -26,7 +26,7 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<ExperimentRow> {
 
 pub fn with_tags(conn: &Connection, mut exp: ExperimentRow) -> CoreResult<ExperimentRow> {
     let mut stmt = conn.prepare_cached(
-        "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1 ORDER BY key",
+        "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1 ORDER BY rowid",
     )?;
     let id: i64 = exp.experiment_id.parse().unwrap_or(-1);
     exp.tags = stmt

@@ -104,8 +104,10 @@ fn log_metrics(conn: &Connection, run_id: &str, metrics: &[MetricIn]) -> CoreRes
         "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
     )?;
-    // Best candidate per key among the rows this call inserted.
-    let mut candidates: HashMap<&str, Latest> = HashMap::new();
+    // Best candidate per key among the rows this call inserted, in order of first appearance:
+    // new latest_metrics rows get that storage order, as with MLflow's ORM.
+    let mut order: Vec<(&str, Latest)> = Vec::new();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
     for metric in metrics {
         let (value, is_nan) = sanitize(metric.value);
         let inserted = insert.execute(params![
@@ -125,14 +127,14 @@ fn log_metrics(conn: &Connection, run_id: &str, metrics: &[MetricIn]) -> CoreRes
             value,
             is_nan,
         };
-        candidates
-            .entry(metric.key.as_str())
-            .and_modify(|best| {
-                if new.newer_than(best) {
-                    *best = new;
-                }
-            })
-            .or_insert(new);
+        match slot.get(metric.key.as_str()) {
+            Some(&i) if new.newer_than(&order[i].1) => order[i].1 = new,
+            Some(_) => {}
+            None => {
+                slot.insert(metric.key.as_str(), order.len());
+                order.push((metric.key.as_str(), new));
+            }
+        }
     }
     // One statement per key: insert, or overwrite only when strictly newer by MLflow's
     // (step, timestamp, value) ordering.
@@ -144,7 +146,7 @@ fn log_metrics(conn: &Connection, run_id: &str, metrics: &[MetricIn]) -> CoreRes
          WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, \
          COALESCE(latest_metrics.timestamp, -9223372036854775808), latest_metrics.value)",
     )?;
-    for (key, new) in candidates {
+    for (key, new) in order {
         upsert.execute(params![
             key,
             new.value,

@@ -70,7 +70,7 @@ pub fn require_active(conn: &Connection, run_id: &str, workspace: Option<&str>) 
 pub fn latest_metrics(conn: &Connection, run_id: &str) -> CoreResult<Vec<LatestMetric>> {
     let mut stmt = conn.prepare_cached(
         "SELECT key, value, timestamp, step, is_nan FROM latest_metrics \
-         WHERE run_uuid = ?1 ORDER BY key",
+         WHERE run_uuid = ?1 ORDER BY rowid",
     )?;
     let rows = stmt.query_map([run_id], |row| {
         let is_nan: bool = row.get(4)?;
@@ -87,14 +87,14 @@ pub fn latest_metrics(conn: &Connection, run_id: &str) -> CoreResult<Vec<LatestM
 
 pub fn params_of(conn: &Connection, run_id: &str) -> CoreResult<Vec<(String, String)>> {
     let mut stmt =
-        conn.prepare_cached("SELECT key, value FROM params WHERE run_uuid = ?1 ORDER BY key")?;
+        conn.prepare_cached("SELECT key, value FROM params WHERE run_uuid = ?1 ORDER BY rowid")?;
     let rows = stmt.query_map([run_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn tags_of(conn: &Connection, run_id: &str) -> CoreResult<Vec<(String, Option<String>)>> {
     let mut stmt =
-        conn.prepare_cached("SELECT key, value FROM tags WHERE run_uuid = ?1 ORDER BY key")?;
+        conn.prepare_cached("SELECT key, value FROM tags WHERE run_uuid = ?1 ORDER BY rowid")?;
     let rows = stmt.query_map([run_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -218,6 +218,9 @@ pub fn update_run_info(
     find_info(conn, &update.run_id, workspace)
 }
 
+/// Children come in storage (rowid) order, the order MLflow's ORM loads them in, which is what
+/// orders `RunData`'s lists and `mlflow.search_runs`' columns.
+///
 /// `assemble` for many runs with one query per child table per chunk of ids, instead of four
 /// per run: a 1000-run search page costs a handful of statements.
 pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Vec<RunRow>> {
@@ -236,7 +239,7 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
             .join(", ");
         let mut stmt = conn.prepare(&format!(
             "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics \
-             WHERE run_uuid IN ({marks})"
+             WHERE run_uuid IN ({marks}) ORDER BY run_uuid, rowid"
         ))?;
         let mut rows = stmt.query(params_from_iter(ids.iter()))?;
         while let Some(row) = rows.next()? {
@@ -251,7 +254,8 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
         }
         for (table, target) in [("params", 0), ("tags", 1)] {
             let mut stmt = conn.prepare(&format!(
-                "SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({marks})"
+                "SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({marks}) \
+                 ORDER BY run_uuid, rowid"
             ))?;
             let mut rows = stmt.query(params_from_iter(ids.iter()))?;
             while let Some(row) = rows.next()? {
@@ -279,23 +283,17 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
             io.insert(row.get(0)?);
         }
     }
-    // Sorted here rather than by SQL: the run_uuid index gives no key order, and a temp
-    // B-tree per child table costs more than sorting a few entries per run.
     Ok(infos
         .into_iter()
         .map(|info| {
             let id = &info.run_id;
-            let mut row = RunRow {
+            RunRow {
                 metrics: metrics.remove(id).unwrap_or_default(),
                 params: params_map.remove(id).unwrap_or_default(),
                 tags: tags.remove(id).unwrap_or_default(),
                 has_io: io.contains(id),
                 info,
-            };
-            row.metrics.sort_by(|a, b| a.0.cmp(&b.0));
-            row.params.sort_by(|a, b| a.0.cmp(&b.0));
-            row.tags.sort_by(|a, b| a.0.cmp(&b.0));
-            row
+            }
         })
         .collect())
 }
