@@ -94,7 +94,6 @@ def _fast(method):
                     raise
         return getattr(super(_OxideMixin, self), name)(*args, **kwargs)
 
-    wrapper.__wrapped_stock__ = name
     return wrapper
 
 
@@ -134,7 +133,9 @@ class _OxideMixin:
         return False
 
     def _schema_is_known(self) -> bool:
-        revision = self._open_native().schema_revision()
+        native = self._open_native()
+        self._native, self._native_pid = native, os.getpid()
+        revision = native.schema_revision()
         if revision in KNOWN_SCHEMA_REVISIONS:
             return True
         _logger.warning(
@@ -187,7 +188,9 @@ class _OxideMixin:
     def create_run(self, native, experiment_id, user_id, start_time, tags, run_name):
         if self.supports_workspaces:
             raise _entities.decline("create_run in workspace mode")
-        exp_id, location = self._experiment_artifact_location(native, experiment_id or "0")
+        if experiment_id is None:
+            raise _entities.decline("no experiment id")
+        exp_id, location = self._experiment_artifact_location(native, experiment_id)
         tags = list(tags) if tags else []
         run_name_tag = _get_run_name_from_tags(tags)
         if run_name and run_name_tag and run_name != run_name_tag:
