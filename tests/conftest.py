@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import math
+import os
 import random
 import shutil
 import sqlite3
@@ -23,6 +24,36 @@ from mlflow.entities import Experiment, Metric, Run, RunInfo
 from mlflow.exceptions import MlflowException
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+
+@pytest.fixture(autouse=True)
+def _release_databases():
+    """Close what each test opened. MLflow caches an SQLAlchemy engine per database URI and
+    up to 100 stores per process forever; across hundreds of temporary databases their pooled
+    connections (three descriptors each under WAL) would exhaust the process's file
+    descriptors. Also resets fluent state (the active experiment) that leaks between tests."""
+    yield
+    import gc
+
+    import mlflow
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    if mlflow.active_run() is not None:
+        mlflow.end_run()
+    # set_experiment() records the active experiment globally and in the environment.
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    tracking_utils._tracking_store_registry._get_store_with_resolved_uri.cache_clear()
+    registry_cache = registry_utils._get_store_registry()._get_store_with_resolved_uri
+    if hasattr(registry_cache, "cache_clear"):
+        registry_cache.cache_clear()
+    with SqlAlchemyStore._engine_map_lock:
+        engines = list(SqlAlchemyStore._engine_map.values())
+        SqlAlchemyStore._engine_map.clear()
+    for engine in engines:
+        engine.dispose()
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

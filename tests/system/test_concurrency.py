@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import selectors
 import signal
 import subprocess
 import textwrap
@@ -231,18 +231,20 @@ def _read_lines(proc: subprocess.Popen, want: int, timeout: float) -> list[str]:
     buf = b""
     fd = proc.stdout.fileno()
     deadline = time.monotonic() + timeout
-    while len(lines) < want and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 1.0)
-        if not ready:
-            if proc.poll() is not None:
+    # selectors (epoll), not select.select: the latter fails on descriptors >= 1024.
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while len(lines) < want and time.monotonic() < deadline:
+            if not selector.select(1.0):
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            continue
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        buf += chunk
-        *complete, buf = buf.split(b"\n")
-        lines += [c.decode() for c in complete]
+            buf += chunk
+            *complete, buf = buf.split(b"\n")
+            lines += [c.decode() for c in complete]
     return lines
 
 

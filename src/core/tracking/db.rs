@@ -45,7 +45,7 @@ pub struct SqliteOptions {
 }
 
 /// Idle connections kept per backend; more are opened under load and closed when returned.
-const POOL_KEEP: usize = 8;
+const POOL_KEEP: usize = 4;
 
 pub struct SqliteBackend {
     options: SqliteOptions,
