@@ -8,6 +8,8 @@ import gc
 from mlflow.entities import (
     Experiment,
     ExperimentTag,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     Param,
     Run,
@@ -75,10 +77,21 @@ def _run_parts(row):
     return info, data
 
 
+def _model_outputs(row) -> RunOutputs:
+    return RunOutputs([LoggedModelOutput(model_id=m, step=step) for m, step in row[6]])
+
+
 def run(row) -> Run:
-    """A run with no dataset/model inputs or outputs (the core declines the others)."""
+    """``get_run``'s shape: model inputs and outputs (runs with datasets are declined)."""
     info, data = _run_parts(row)
-    return Run(info, data, RunInputs(dataset_inputs=[], model_inputs=[]), RunOutputs([]))
+    inputs = RunInputs(dataset_inputs=[], model_inputs=[LoggedModelInput(m) for m in row[5]])
+    return Run(info, data, inputs, _model_outputs(row))
+
+
+def searched_run(row) -> Run:
+    """``search_runs``' shape: MLflow's search attaches model outputs but not model inputs."""
+    info, data = _run_parts(row)
+    return Run(info, data, RunInputs(dataset_inputs=[]), _model_outputs(row))
 
 
 def new_run(row) -> Run:

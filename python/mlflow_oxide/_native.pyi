@@ -31,13 +31,16 @@ class DatabaseError(StoreError): ...
 RunInfoTuple = tuple[
     str, str | None, str, str | None, str | None, int | None, int | None, str | None, str | None
 ]
-# (info, latest metrics (key, value, timestamp, step), params, tags, has_inputs_or_outputs)
+# (info, latest metrics (key, value, timestamp, step), params, tags, has_dataset_inputs,
+#  model inputs (model ids; get_run only), model outputs (model id, step))
 RunTuple = tuple[
     RunInfoTuple,
     list[tuple[str, float, int | None, int]],
     list[tuple[str, str]],
     list[tuple[str, str | None]],
     bool,
+    list[str],
+    list[tuple[str, int]],
 ]
 # (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time,
 #  workspace, tags)
@@ -97,7 +100,7 @@ class SqliteTracking:
         offset: int,
         workspace: str | None = None,
     ) -> tuple[list[RunTuple], bool]:
-        """Returns (runs, whether any run has dataset/model inputs or outputs)."""
+        """Returns (runs, whether any run has dataset inputs)."""
     def get_metric_history(
         self,
         run_id: str,

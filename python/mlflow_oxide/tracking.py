@@ -210,8 +210,8 @@ class _OxideMixin:
     def get_run(self, native, run_id):
         row = native.get_run(run_id, self._workspace())
         if row[4]:
-            # Datasets or logged-model inputs/outputs are attached: let MLflow assemble them.
-            raise _entities.decline("run has inputs/outputs")
+            # Dataset inputs (entities with schemas, profiles, input tags): MLflow assembles.
+            raise _entities.decline("run has dataset inputs")
         return _entities.run(row)
 
     @_fast
@@ -308,12 +308,12 @@ class _OxideMixin:
             raise _entities.decline("non-integer experiment id") from None
         limit = None if max_results is None else max_results + 1
         with _entities.gc_paused():
-            rows, needs_io = native.search_runs(
+            rows, has_datasets = native.search_runs(
                 exp_ids, plan.filters, plan.order_by, list(stages), limit, offset, self._workspace()
             )
-            if needs_io:
-                raise _entities.decline("runs with inputs/outputs")
-            runs = [_entities.run(row) for row in rows]
+            if has_datasets:
+                raise _entities.decline("runs with dataset inputs")
+            runs = [_entities.searched_run(row) for row in rows]
         next_token = None
         if max_results is not None and len(runs) == max_results + 1:
             next_token = SearchUtils.create_page_token(offset + max_results)

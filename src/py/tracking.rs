@@ -28,6 +28,8 @@ type RunTuple = (
     Vec<(String, String)>,
     Vec<(String, Option<String>)>,
     bool,
+    Vec<String>,
+    Vec<(String, i64)>,
 );
 type ExperimentTuple = (
     String,
@@ -55,7 +57,15 @@ fn info_tuple(i: RunInfoRow) -> InfoTuple {
 }
 
 fn run_tuple(r: RunRow) -> RunTuple {
-    (info_tuple(r.info), r.metrics, r.params, r.tags, r.has_io)
+    (
+        info_tuple(r.info),
+        r.metrics,
+        r.params,
+        r.tags,
+        r.has_datasets,
+        r.model_inputs,
+        r.model_outputs,
+    )
 }
 
 fn experiment_tuple(e: ExperimentRow) -> ExperimentTuple {
@@ -189,7 +199,7 @@ impl SqliteTracking {
         })?))
     }
 
-    /// Returns (runs, any_run_has_inputs_or_outputs).
+    /// Returns (runs, whether any run has dataset inputs).
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (experiment_ids, filters, order_by, stages, limit, offset, workspace=None))]
     fn search_runs(
@@ -212,8 +222,8 @@ impl SqliteTracking {
             offset,
         };
         let rows = py.detach(|| self.backend.search_runs(&query, workspace.as_deref()))?;
-        let needs_io = rows.iter().any(|r| r.has_io);
-        Ok((rows.into_iter().map(run_tuple).collect(), needs_io))
+        let has_datasets = rows.iter().any(|r| r.has_datasets);
+        Ok((rows.into_iter().map(run_tuple).collect(), has_datasets))
     }
 
     #[pyo3(signature = (run_id, key, limit, offset, workspace=None))]

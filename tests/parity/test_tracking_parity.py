@@ -206,6 +206,35 @@ def test_get_run_with_logged_model_inputs_outputs_and_model_metrics(store_pair):
     store_pair.same(scenario)
 
 
+def test_runs_with_logged_models_are_served_by_the_fast_path(store_pair):
+    """Every run that logs a model has a RUN_OUTPUT row (MLflow 3): get_run and search_runs must
+    attach model outputs (and, for get_run, model inputs) exactly as stock does, without
+    replaying on MLflow's code."""
+
+    def scenario(store):
+        producer = new_run(store, name="producer", start=10)
+        consumer = new_run(store, name="consumer", start=20)
+        models = [
+            store.create_logged_model("0", name=f"model{i}", source_run_id=producer)
+            for i in range(3)
+        ]
+        store.log_outputs(
+            producer, [LoggedModelOutput(m.model_id, step) for step, m in enumerate(models)]
+        )
+        store.log_inputs(consumer, models=[LoggedModelInput(m.model_id) for m in models[:2]])
+        store.log_batch(producer, [Metric("m", 1.0, 1, 1)], [Param("p", "v")], [])
+        return (
+            store.get_run(producer),
+            store.get_run(consumer),
+            store.search_runs(["0"], "params.p = 'v'", ViewType.ALL),
+            store.search_runs(["0"], None, ViewType.ALL, order_by=["start_time ASC"]),
+        )
+
+    result = store_pair.same(scenario, fast=True)
+    assert len(result[0]["outputs"]["model_outputs"]) == 3
+    assert len(result[1]["inputs"]["model_inputs"]) == 2
+
+
 def test_run_listing_via_search_after_lifecycle_changes(store_pair):
     def scenario(store):
         ids = [new_run(store, name=f"r{i}", start=100 + i) for i in range(6)]

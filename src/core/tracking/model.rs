@@ -38,8 +38,12 @@ pub struct RunRow {
     pub metrics: Vec<LatestMetric>,
     pub params: Vec<(String, String)>,
     pub tags: Vec<(String, Option<String>)>,
-    /// Dataset inputs or logged-model inputs/outputs exist: MLflow assembles those.
-    pub has_io: bool,
+    /// Logged models the run used (`LoggedModelInput`), by model id.
+    pub model_inputs: Vec<String>,
+    /// Logged models the run produced (`LoggedModelOutput`): (model id, step).
+    pub model_outputs: Vec<(String, i64)>,
+    /// Dataset inputs exist: MLflow assembles those (dataset entities and input tags).
+    pub has_datasets: bool,
 }
 
 #[derive(Debug, Clone)]

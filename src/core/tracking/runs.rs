@@ -99,14 +99,33 @@ pub fn tags_of(conn: &Connection, run_id: &str) -> CoreResult<Vec<(String, Optio
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Dataset inputs, logged-model inputs or outputs attached to the run.
-pub fn has_io(conn: &Connection, run_id: &str) -> CoreResult<bool> {
+/// Dataset inputs attached to the run (MLflow's `_get_run_inputs`).
+pub fn has_datasets(conn: &Connection, run_id: &str) -> CoreResult<bool> {
     let mut stmt = conn.prepare_cached(
-        "SELECT EXISTS(SELECT 1 FROM inputs WHERE destination_type = 'RUN' AND destination_id = ?1) \
-         OR EXISTS(SELECT 1 FROM inputs WHERE source_id = ?1 \
-                   AND source_type IN ('RUN_INPUT', 'RUN_OUTPUT'))",
+        "SELECT EXISTS(SELECT 1 FROM inputs WHERE destination_type = 'RUN' \
+         AND destination_id = ?1)",
     )?;
     Ok(stmt.query_row([run_id], |row| row.get(0))?)
+}
+
+/// Model ids the run used, in MLflow's order (the `inputs` primary key: destination id).
+pub fn model_inputs(conn: &Connection, run_id: &str) -> CoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT destination_id FROM inputs WHERE source_type = 'RUN_INPUT' AND source_id = ?1 \
+         AND destination_type = 'MODEL_INPUT' ORDER BY destination_id",
+    )?;
+    let rows = stmt.query_map([run_id], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// (model id, step) of the models the run produced, in MLflow's order.
+pub fn model_outputs(conn: &Connection, run_id: &str) -> CoreResult<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT destination_id, step FROM inputs WHERE source_type = 'RUN_OUTPUT' \
+         AND source_id = ?1 AND destination_type = 'MODEL_OUTPUT' ORDER BY destination_id",
+    )?;
+    let rows = stmt.query_map([run_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn assemble(conn: &Connection, info: RunInfoRow) -> CoreResult<RunRow> {
@@ -115,7 +134,9 @@ pub fn assemble(conn: &Connection, info: RunInfoRow) -> CoreResult<RunRow> {
         metrics: latest_metrics(conn, &run_id)?,
         params: params_of(conn, &run_id)?,
         tags: tags_of(conn, &run_id)?,
-        has_io: has_io(conn, &run_id)?,
+        model_inputs: model_inputs(conn, &run_id)?,
+        model_outputs: model_outputs(conn, &run_id)?,
+        has_datasets: has_datasets(conn, &run_id)?,
         info,
     })
 }
@@ -192,7 +213,9 @@ pub fn create_run(conn: &Connection, new_run: &NewRun) -> CoreResult<RunRow> {
         metrics: Vec::new(),
         params: Vec::new(),
         tags: new_run.tags.clone(),
-        has_io: false,
+        model_inputs: Vec::new(),
+        model_outputs: Vec::new(),
+        has_datasets: false,
     })
 }
 
@@ -230,7 +253,8 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
     let mut metrics: HashMap<String, Vec<LatestMetric>> = HashMap::new();
     let mut params_map: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut tags: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
-    let mut io: HashSet<String> = HashSet::new();
+    let mut datasets: HashSet<String> = HashSet::new();
+    let mut outputs: HashMap<String, Vec<(String, i64)>> = HashMap::new();
     for chunk in infos.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|i| i.run_id.as_str()).collect();
         let marks = (1..=ids.len())
@@ -273,14 +297,25 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
             }
         }
         let mut stmt = conn.prepare(&format!(
-            "SELECT destination_id FROM inputs WHERE destination_type = 'RUN' \
-             AND destination_id IN ({marks}) \
-             UNION SELECT source_id FROM inputs WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') \
-             AND source_id IN ({marks})"
+            "SELECT DISTINCT destination_id FROM inputs WHERE destination_type = 'RUN' \
+             AND destination_id IN ({marks})"
         ))?;
         let mut rows = stmt.query(params_from_iter(ids.iter()))?;
         while let Some(row) = rows.next()? {
-            io.insert(row.get(0)?);
+            datasets.insert(row.get(0)?);
+        }
+        // Search results carry model outputs but not model inputs, as in MLflow's search.
+        let mut stmt = conn.prepare(&format!(
+            "SELECT source_id, destination_id, step FROM inputs WHERE source_type = 'RUN_OUTPUT' \
+             AND source_id IN ({marks}) AND destination_type = 'MODEL_OUTPUT' \
+             ORDER BY source_id, destination_id"
+        ))?;
+        let mut rows = stmt.query(params_from_iter(ids.iter()))?;
+        while let Some(row) = rows.next()? {
+            outputs
+                .entry(row.get(0)?)
+                .or_default()
+                .push((row.get(1)?, row.get(2)?));
         }
     }
     Ok(infos
@@ -291,7 +326,9 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
                 metrics: metrics.remove(id).unwrap_or_default(),
                 params: params_map.remove(id).unwrap_or_default(),
                 tags: tags.remove(id).unwrap_or_default(),
-                has_io: io.contains(id),
+                model_inputs: Vec::new(),
+                model_outputs: outputs.remove(id).unwrap_or_default(),
+                has_datasets: datasets.contains(id),
                 info,
             }
         })
