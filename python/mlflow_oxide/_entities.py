@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 
 from mlflow.entities import (
+    Dataset,
+    DatasetInput,
     Experiment,
     ExperimentTag,
+    InputTag,
     LoggedModelInput,
     LoggedModelOutput,
     Metric,
@@ -81,17 +85,40 @@ def _model_outputs(row) -> RunOutputs:
     return RunOutputs([LoggedModelOutput(model_id=m, step=step) for m, step in row[6]])
 
 
-def run(row) -> Run:
-    """``get_run``'s shape: model inputs and outputs (runs with datasets are declined)."""
+def dataset_inputs(rows, run_ids) -> list[list[DatasetInput]]:
+    """Group the core's run-inputs rows per run exactly as MLflow's ``_get_run_inputs``: one
+    ``DatasetInput`` per dataset in first-seen order, its tags in row order."""
+    per_run: dict[str, dict[str, DatasetInput]] = collections.defaultdict(dict)
+    for run_id, dataset_uuid, name, digest, source_type, source, schema, profile, tag in rows:
+        inputs = per_run[run_id]
+        dataset_input = inputs.get(dataset_uuid)
+        if dataset_input is None:
+            dataset = Dataset(
+                name=name,
+                digest=digest,
+                source_type=source_type,
+                source=source,
+                schema=schema,
+                profile=profile,
+            )
+            dataset_input = inputs[dataset_uuid] = DatasetInput(dataset=dataset, tags=[])
+        if tag is not None:
+            dataset_input.tags.append(InputTag(key=tag[0], value=tag[1]))
+    return [list(per_run[run_id].values()) for run_id in run_ids]
+
+
+def run(row, datasets: list[DatasetInput]) -> Run:
+    """``get_run``'s shape: dataset inputs, model inputs and model outputs."""
     info, data = _run_parts(row)
-    inputs = RunInputs(dataset_inputs=[], model_inputs=[LoggedModelInput(m) for m in row[5]])
+    model_inputs = [LoggedModelInput(m) for m in row[5]]
+    inputs = RunInputs(dataset_inputs=datasets, model_inputs=model_inputs)
     return Run(info, data, inputs, _model_outputs(row))
 
 
-def searched_run(row) -> Run:
+def searched_run(row, datasets: list[DatasetInput]) -> Run:
     """``search_runs``' shape: MLflow's search attaches model outputs but not model inputs."""
     info, data = _run_parts(row)
-    return Run(info, data, RunInputs(dataset_inputs=[]), _model_outputs(row))
+    return Run(info, data, RunInputs(dataset_inputs=datasets), _model_outputs(row))
 
 
 def new_run(row) -> Run:

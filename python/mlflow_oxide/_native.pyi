@@ -90,6 +90,11 @@ class SqliteTracking:
         workspace: str | None = None,
     ) -> RunInfoTuple: ...
     def get_run(self, run_id: str, workspace: str | None = None) -> RunTuple: ...
+    def dataset_inputs(
+        self, run_ids: Sequence[str]
+    ) -> list[tuple[str, str, str, str, str, str, str | None, str | None, tuple[str, str] | None]]:
+        """Rows of MLflow's run-inputs query, in its order: (run_id, dataset_uuid, name,
+        digest, source_type, source, schema, profile, input tag (name, value) or None)."""
     def search_runs(
         self,
         experiment_ids: Sequence[int],

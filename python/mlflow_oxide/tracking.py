@@ -209,10 +209,10 @@ class _OxideMixin:
     @_fast
     def get_run(self, native, run_id):
         row = native.get_run(run_id, self._workspace())
+        datasets = []
         if row[4]:
-            # Dataset inputs (entities with schemas, profiles, input tags): MLflow assembles.
-            raise _entities.decline("run has dataset inputs")
-        return _entities.run(row)
+            datasets = _entities.dataset_inputs(native.dataset_inputs([run_id]), [run_id])[0]
+        return _entities.run(row, datasets)
 
     @_fast
     def update_run_info(self, native, run_id, run_status, end_time, run_name):
@@ -312,8 +312,11 @@ class _OxideMixin:
                 exp_ids, plan.filters, plan.order_by, list(stages), limit, offset, self._workspace()
             )
             if has_datasets:
-                raise _entities.decline("runs with dataset inputs")
-            runs = [_entities.searched_run(row) for row in rows]
+                run_ids = [row[0][0] for row in rows]
+                datasets = _entities.dataset_inputs(native.dataset_inputs(run_ids), run_ids)
+            else:
+                datasets = [[] for _ in rows]
+            runs = [_entities.searched_run(row, ds) for row, ds in zip(rows, datasets, strict=True)]
         next_token = None
         if max_results is not None and len(runs) == max_results + 1:
             next_token = SearchUtils.create_page_token(offset + max_results)

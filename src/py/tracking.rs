@@ -31,6 +31,17 @@ type RunTuple = (
     Vec<String>,
     Vec<(String, i64)>,
 );
+type DatasetTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<(String, String)>,
+);
 type ExperimentTuple = (
     String,
     String,
@@ -197,6 +208,28 @@ impl SqliteTracking {
         Ok(run_tuple(py.detach(|| {
             self.backend.get_run(&run_id, workspace.as_deref())
         })?))
+    }
+
+    /// Rows of MLflow's run-inputs query: (run_id, dataset_uuid, name, digest, source_type,
+    /// source, schema, profile, tag) with tag = (name, value) or None.
+    fn dataset_inputs(&self, py: Python<'_>, run_ids: Vec<String>) -> PyResult<Vec<DatasetTuple>> {
+        let rows = py.detach(|| self.backend.dataset_inputs(&run_ids))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.run_id,
+                    r.dataset_uuid,
+                    r.name,
+                    r.digest,
+                    r.source_type,
+                    r.source,
+                    r.schema,
+                    r.profile,
+                    r.tag,
+                )
+            })
+            .collect())
     }
 
     /// Returns (runs, whether any run has dataset inputs).

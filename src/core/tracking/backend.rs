@@ -52,6 +52,10 @@ impl TrackingBackend for SqliteBackend {
         self.read(|conn| runs::get_run(conn, run_id, workspace))
     }
 
+    fn dataset_inputs(&self, run_ids: &[String]) -> CoreResult<Vec<DatasetInputRow>> {
+        self.read(|conn| runs::dataset_inputs(conn, run_ids))
+    }
+
     fn search_runs(&self, query: &RunQuery, workspace: Option<&str>) -> CoreResult<Vec<RunRow>> {
         self.read(|conn| search_runs::search(conn, &Sqlite, query, workspace))
     }

@@ -36,6 +36,7 @@ pub trait TrackingBackend: Send + Sync {
         workspace: Option<&str>,
     ) -> CoreResult<RunInfoRow>;
     fn get_run(&self, run_id: &str, workspace: Option<&str>) -> CoreResult<RunRow>;
+    fn dataset_inputs(&self, run_ids: &[String]) -> CoreResult<Vec<DatasetInputRow>>;
     fn search_runs(&self, query: &RunQuery, workspace: Option<&str>) -> CoreResult<Vec<RunRow>>;
     fn metric_history(
         &self,

@@ -46,6 +46,22 @@ pub struct RunRow {
     pub has_datasets: bool,
 }
 
+/// One row of MLflow's run-inputs query: a dataset input of a run joined with one of its input
+/// tags (or none). Grouping into `DatasetInput`s happens in Python exactly as MLflow does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetInputRow {
+    pub run_id: String,
+    pub dataset_uuid: String,
+    pub name: String,
+    pub digest: String,
+    pub source_type: String,
+    pub source: String,
+    pub schema: Option<String>,
+    pub profile: Option<String>,
+    /// (name, value) of the input tag, when the input has one.
+    pub tag: Option<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewRun {
     pub run_id: String,

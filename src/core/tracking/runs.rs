@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::model::{LatestMetric, NewRun, RunInfoRow, RunRow, RunUpdate};
+use super::model::{DatasetInputRow, LatestMetric, NewRun, RunInfoRow, RunRow, RunUpdate};
 use crate::error::{declined, CoreError, CoreResult};
 
 pub const RUN_NAME_TAG: &str = "mlflow.runName";
@@ -333,4 +333,47 @@ pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Ve
             }
         })
         .collect())
+}
+
+/// The dataset inputs of `run_ids` with the very statement MLflow's `_get_run_inputs` issues
+/// (same joins, one placeholder per id, `ORDER BY run_uuid`): SQLite plans it the same way, so
+/// rows — and hence the order of datasets and their tags — come back as stock returns them.
+pub fn dataset_inputs(conn: &Connection, run_ids: &[String]) -> CoreResult<Vec<DatasetInputRow>> {
+    use rusqlite::params_from_iter;
+
+    if run_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; run_ids.len()].join(", ");
+    let sql = format!(
+        "SELECT inputs.input_uuid AS inputs_input_uuid, inputs.destination_id AS run_uuid, \
+         datasets.dataset_uuid, datasets.experiment_id, datasets.name, datasets.digest, \
+         datasets.dataset_source_type, datasets.dataset_source, datasets.dataset_schema, \
+         datasets.dataset_profile, input_tags.input_uuid, input_tags.name, input_tags.value \
+         FROM inputs JOIN datasets ON inputs.source_id = datasets.dataset_uuid \
+         LEFT OUTER JOIN input_tags ON input_tags.input_uuid = inputs.input_uuid \
+         WHERE inputs.destination_type = ? AND inputs.destination_id IN ({marks}) \
+         ORDER BY run_uuid"
+    );
+    let mut args: Vec<&str> = vec!["RUN"];
+    args.extend(run_ids.iter().map(String::as_str));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |row| {
+        let tag_input: Option<String> = row.get(10)?;
+        Ok(DatasetInputRow {
+            run_id: row.get(1)?,
+            dataset_uuid: row.get(2)?,
+            name: row.get(4)?,
+            digest: row.get(5)?,
+            source_type: row.get(6)?,
+            source: row.get(7)?,
+            schema: row.get(8)?,
+            profile: row.get(9)?,
+            tag: match tag_input {
+                Some(_) => Some((row.get(11)?, row.get(12)?)),
+                None => None,
+            },
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
