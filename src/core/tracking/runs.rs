@@ -244,95 +244,129 @@ pub fn update_run_info(
 /// Children come in storage (rowid) order, the order MLflow's ORM loads them in, which is what
 /// orders `RunData`'s lists and `mlflow.search_runs`' columns.
 ///
-/// `assemble` for many runs with one query per child table per chunk of ids, instead of four
-/// per run: a 1000-run search page costs a handful of statements.
+/// `assemble` for many runs with one query per child table per chunk of ids, instead of several
+/// per run: a 1000-run search page costs a handful of statements. Rows are routed to their run
+/// by position, without copying the run id of every child row.
 pub fn assemble_many(conn: &Connection, infos: Vec<RunInfoRow>) -> CoreResult<Vec<RunRow>> {
-    use rusqlite::params_from_iter;
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashMap;
 
-    let mut metrics: HashMap<String, Vec<LatestMetric>> = HashMap::new();
-    let mut params_map: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let mut tags: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
-    let mut datasets: HashSet<String> = HashSet::new();
-    let mut outputs: HashMap<String, Vec<(String, i64)>> = HashMap::new();
-    for chunk in infos.chunks(500) {
-        let ids: Vec<&str> = chunk.iter().map(|i| i.run_id.as_str()).collect();
-        let marks = (1..=ids.len())
+    let mut runs: Vec<RunRow> = infos
+        .into_iter()
+        .map(|info| RunRow {
+            info,
+            metrics: Vec::new(),
+            params: Vec::new(),
+            tags: Vec::new(),
+            model_inputs: Vec::new(),
+            model_outputs: Vec::new(),
+            has_datasets: false,
+        })
+        .collect();
+    let slot: HashMap<String, usize> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.info.run_id.clone(), i))
+        .collect();
+    let ids: Vec<String> = runs.iter().map(|r| r.info.run_id.clone()).collect();
+    for chunk in ids.chunks(500) {
+        let marks = (1..=chunk.len())
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut stmt = conn.prepare(&format!(
-            "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics \
-             WHERE run_uuid IN ({marks}) ORDER BY run_uuid, rowid"
-        ))?;
-        let mut rows = stmt.query(params_from_iter(ids.iter()))?;
-        while let Some(row) = rows.next()? {
-            let is_nan: bool = row.get(5)?;
-            let value: f64 = row.get(2)?;
-            metrics.entry(row.get(0)?).or_default().push((
-                row.get(1)?,
-                if is_nan { f64::NAN } else { value },
-                row.get(3)?,
-                row.get(4)?,
-            ));
-        }
-        for (table, target) in [("params", 0), ("tags", 1)] {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ({marks}) \
+        for_each_child(
+            conn,
+            chunk,
+            &slot,
+            &format!(
+                "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics \
+                 WHERE run_uuid IN ({marks}) ORDER BY run_uuid, rowid"
+            ),
+            |run, row| {
+                let is_nan: bool = row.get(5)?;
+                let value: f64 = row.get(2)?;
+                let value = if is_nan { f64::NAN } else { value };
+                runs[run]
+                    .metrics
+                    .push((row.get(1)?, value, row.get(3)?, row.get(4)?));
+                Ok(())
+            },
+        )?;
+        for_each_child(
+            conn,
+            chunk,
+            &slot,
+            &format!(
+                "SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({marks}) \
                  ORDER BY run_uuid, rowid"
-            ))?;
-            let mut rows = stmt.query(params_from_iter(ids.iter()))?;
-            while let Some(row) = rows.next()? {
-                let run: String = row.get(0)?;
-                if target == 0 {
-                    params_map
-                        .entry(run)
-                        .or_default()
-                        .push((row.get(1)?, row.get(2)?));
-                } else {
-                    tags.entry(run)
-                        .or_default()
-                        .push((row.get(1)?, row.get(2)?));
-                }
-            }
-        }
-        let mut stmt = conn.prepare(&format!(
-            "SELECT DISTINCT destination_id FROM inputs WHERE destination_type = 'RUN' \
-             AND destination_id IN ({marks})"
-        ))?;
-        let mut rows = stmt.query(params_from_iter(ids.iter()))?;
-        while let Some(row) = rows.next()? {
-            datasets.insert(row.get(0)?);
-        }
+            ),
+            |run, row| {
+                runs[run].params.push((row.get(1)?, row.get(2)?));
+                Ok(())
+            },
+        )?;
+        for_each_child(
+            conn,
+            chunk,
+            &slot,
+            &format!(
+                "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ({marks}) \
+                 ORDER BY run_uuid, rowid"
+            ),
+            |run, row| {
+                runs[run].tags.push((row.get(1)?, row.get(2)?));
+                Ok(())
+            },
+        )?;
+        for_each_child(
+            conn,
+            chunk,
+            &slot,
+            &format!(
+                "SELECT DISTINCT destination_id FROM inputs WHERE destination_type = 'RUN' \
+                 AND destination_id IN ({marks})"
+            ),
+            |run, _| {
+                runs[run].has_datasets = true;
+                Ok(())
+            },
+        )?;
         // Search results carry model outputs but not model inputs, as in MLflow's search.
-        let mut stmt = conn.prepare(&format!(
-            "SELECT source_id, destination_id, step FROM inputs WHERE source_type = 'RUN_OUTPUT' \
-             AND source_id IN ({marks}) AND destination_type = 'MODEL_OUTPUT' \
-             ORDER BY source_id, destination_id"
-        ))?;
-        let mut rows = stmt.query(params_from_iter(ids.iter()))?;
-        while let Some(row) = rows.next()? {
-            outputs
-                .entry(row.get(0)?)
-                .or_default()
-                .push((row.get(1)?, row.get(2)?));
+        for_each_child(
+            conn,
+            chunk,
+            &slot,
+            &format!(
+                "SELECT source_id, destination_id, step FROM inputs \
+                 WHERE source_type = 'RUN_OUTPUT' AND source_id IN ({marks}) \
+                 AND destination_type = 'MODEL_OUTPUT' ORDER BY source_id, destination_id"
+            ),
+            |run, row| {
+                runs[run].model_outputs.push((row.get(1)?, row.get(2)?));
+                Ok(())
+            },
+        )?;
+    }
+    Ok(runs)
+}
+
+/// Run `sql` (first column: the run id) binding `ids`, and hand each row to `f` with the
+/// position of its run.
+fn for_each_child(
+    conn: &Connection,
+    ids: &[String],
+    slot: &std::collections::HashMap<String, usize>,
+    sql: &str,
+    mut f: impl FnMut(usize, &rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> CoreResult<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(ids.iter()))?;
+    while let Some(row) = rows.next()? {
+        let run_id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        if let Some(&run) = slot.get(run_id) {
+            f(run, row)?;
         }
     }
-    Ok(infos
-        .into_iter()
-        .map(|info| {
-            let id = &info.run_id;
-            RunRow {
-                metrics: metrics.remove(id).unwrap_or_default(),
-                params: params_map.remove(id).unwrap_or_default(),
-                tags: tags.remove(id).unwrap_or_default(),
-                model_inputs: Vec::new(),
-                model_outputs: outputs.remove(id).unwrap_or_default(),
-                has_datasets: datasets.contains(id),
-                info,
-            }
-        })
-        .collect())
+    Ok(())
 }
 
 /// The dataset inputs of `run_ids` with the very statement MLflow's `_get_run_inputs` issues
