@@ -19,11 +19,10 @@ import sqlite3
 import threading
 import uuid
 
-from mlflow.entities import LifecycleStage, ViewType
+from mlflow.entities import LifecycleStage
 from mlflow.entities.run_status import RunStatus
 from mlflow.environment_variables import MLFLOW_ENABLE_WORKSPACES
 from mlflow.store.entities.paged_list import PagedList
-from mlflow.store.tracking import SEARCH_MAX_RESULTS_DEFAULT
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.store.tracking.sqlalchemy_workspace_store import WorkspaceAwareSqlAlchemyStore
 from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME, _get_run_name_from_tags
@@ -371,19 +370,6 @@ class _OxideMixin:
         if len(experiments) == max_results + 1:
             next_token = SearchExperimentsUtils.create_page_token(offset + max_results)
         return experiments[:max_results], next_token
-
-    def search_experiments(
-        self,
-        view_type=ViewType.ACTIVE_ONLY,
-        max_results=SEARCH_MAX_RESULTS_DEFAULT,
-        filter_string=None,
-        order_by=None,
-        page_token=None,
-    ):
-        experiments, token = self._search_experiments(
-            view_type, max_results, filter_string, order_by, page_token
-        )
-        return PagedList(experiments, token)
 
 
 class OxideSqliteStore(_OxideMixin, SqlAlchemyStore):

@@ -154,23 +154,24 @@ pub fn sample(
     for run_id in &query.run_ids {
         check_access(conn, run_id, workspace)?;
     }
-    let range = if query.steps.is_some() {
-        " AND step >= ?4 AND step <= ?5"
+    // Binds: ?1 run, ?2 key, then ?3/?4 the step range if any, then the bucket count.
+    let (range, ntile) = if query.steps.is_some() {
+        (" AND step >= ?3 AND step <= ?4", "?5")
     } else {
-        ""
+        ("", "?3")
     };
     let sampled_sql = format!(
         "SELECT value, timestamp, step, is_nan FROM ( \
            SELECT value, timestamp, step, is_nan, ROW_NUMBER() OVER ( \
              PARTITION BY bucket ORDER BY step, timestamp, value, is_nan) AS rn FROM ( \
-               SELECT value, timestamp, step, is_nan, NTILE(?3) OVER ( \
+               SELECT value, timestamp, step, is_nan, NTILE({ntile}) OVER ( \
                  ORDER BY step, timestamp, value, is_nan) AS bucket \
                FROM metrics WHERE run_uuid = ?1 AND key = ?2{range})) \
          WHERE rn = 1 ORDER BY step, timestamp, value, is_nan"
     );
     let last_sql = format!(
         "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1 AND key = ?2{range} \
-         ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1 + 0 * ?3"
+         ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1"
     );
     let (lo, hi) = query.steps.unwrap_or((0, 0));
     let read = |row: &Row<'_>| -> rusqlite::Result<(f64, i64, i64, bool)> {
@@ -178,21 +179,15 @@ pub fn sample(
     };
     let mut out = Vec::new();
     for run_id in &query.run_ids {
-        let args: Vec<Value> = {
-            let mut a = vec![
-                Value::Text(run_id.clone()),
-                Value::Text(query.key.clone()),
-                Value::Integer(query.max_results),
-            ];
-            if query.steps.is_some() {
-                a.push(Value::Integer(lo));
-                a.push(Value::Integer(hi));
-            }
-            a
-        };
+        let mut args = vec![Value::Text(run_id.clone()), Value::Text(query.key.clone())];
+        if query.steps.is_some() {
+            args.extend([Value::Integer(lo), Value::Integer(hi)]);
+        }
+        let buckets = Value::Integer(query.max_results);
+        let sampled_args = args.iter().chain([&buckets]);
         let mut rows: Vec<(f64, i64, i64, bool)> = conn
             .prepare_cached(&sampled_sql)?
-            .query_map(params_from_iter(args.iter()), read)?
+            .query_map(params_from_iter(sampled_args), read)?
             .collect::<Result<_, _>>()?;
         let last = conn
             .prepare_cached(&last_sql)?

@@ -31,28 +31,19 @@ pub fn info_from_row(row: &Row<'_>) -> rusqlite::Result<RunInfoRow> {
     })
 }
 
-/// SQL restricting `r` (runs) to experiments of a workspace, when one is active.
-fn workspace_clause(workspace: Option<&str>) -> &'static str {
-    if workspace.is_some() {
-        " AND r.experiment_id IN (SELECT experiment_id FROM experiments WHERE workspace = ?2)"
-    } else {
-        " AND ?2 IS NULL"
-    }
-}
-
 pub fn find_info(
     conn: &Connection,
     run_id: &str,
     workspace: Option<&str>,
 ) -> CoreResult<RunInfoRow> {
-    let sql = format!(
-        "SELECT {INFO_COLUMNS} FROM runs r WHERE r.run_uuid = ?1{}",
-        workspace_clause(workspace)
-    );
-    conn.prepare_cached(&sql)?
-        .query_row(params![run_id, workspace], info_from_row)
-        .optional()?
-        .ok_or_else(|| CoreError::NotFound(format!("Run with id={run_id} not found")))
+    // `?2` is the active workspace, NULL in single-tenant mode (same shape as experiments.rs).
+    conn.prepare_cached(&format!(
+        "SELECT {INFO_COLUMNS} FROM runs r WHERE r.run_uuid = ?1 AND (?2 IS NULL OR \
+         r.experiment_id IN (SELECT experiment_id FROM experiments WHERE workspace = ?2))"
+    ))?
+    .query_row(params![run_id, workspace], info_from_row)
+    .optional()?
+    .ok_or_else(|| CoreError::NotFound(format!("Run with id={run_id} not found")))
 }
 
 /// MLflow's `_get_run` + `_check_run_is_active`: writes need an existing, active run.
