@@ -19,6 +19,15 @@ pub enum CoreError {
     /// SQLite stayed locked past the configured busy timeout.
     #[error("database busy: {0}")]
     Busy(String),
+    /// Input a metric cannot be computed on (Python `ValueError`).
+    #[error("{0}")]
+    Value(String),
+    /// Ctrl-C reached a long computation.
+    #[error("interrupted")]
+    Cancelled,
+    /// A serialized state that cannot be read back.
+    #[error("{0}")]
+    Decode(String),
     #[error("{context}: {source}")]
     Sql {
         context: String,
@@ -52,6 +61,10 @@ impl From<rusqlite::Error> for CoreError {
             },
         }
     }
+}
+
+pub fn value_error(message: impl Into<String>) -> CoreError {
+    CoreError::Value(message.into())
 }
 
 pub fn declined(reason: impl Into<String>) -> CoreError {

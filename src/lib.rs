@@ -2,6 +2,7 @@
 //! thin PyO3 binding layer.
 pub mod core;
 pub mod error;
+pub mod runtime;
 
 #[cfg(feature = "python")]
 mod py;

@@ -4,6 +4,8 @@ turns them into MLflow entities and owns MLflow's contract."""
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 __version__: str
 #: Version of the SQLite library the module is linked against; the store only uses the fast
 #: path when it equals ``sqlite3.sqlite_version`` (one SQLite copy per process).
@@ -155,3 +157,144 @@ class SqliteTracking:
         offset: int,
         workspace: str | None = None,
     ) -> list[ExperimentTuple]: ...
+
+# --- metric kernels (mlflow_oxide.metrics is the public API; these trust its checks) ---------
+# Arrays are borrowed without copying: C-contiguous float64/float32 scores, int64/float64 labels,
+# bool masks. They must not be mutated by another thread during a call. Calls over 4M rows
+# watch for Ctrl-C and raise KeyboardInterrupt.
+
+FloatArray = np.ndarray  # 1-D float64 or float32
+LabelArray = np.ndarray  # 1-D int64 or float64
+
+def unique_labels(columns: Sequence[LabelArray]) -> LabelArray:
+    """Sorted unique labels over columns sharing one dtype."""
+
+def confusion_counts(
+    y_true: LabelArray,
+    y_pred: LabelArray,
+    labels: LabelArray,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """Dense float64 counts over `labels` (rows: true, columns: predicted); rows with other
+    labels skipped."""
+
+def confusion_table(
+    y_true: LabelArray, y_pred: LabelArray, sample_weight: np.ndarray | None = None
+) -> tuple[LabelArray, np.ndarray, np.ndarray, np.ndarray]:
+    """One pass: (sorted labels, counts over them, label occurs in y_true, label occurs in
+    y_pred)."""
+
+def encode_labels(values: LabelArray, labels: LabelArray) -> np.ndarray:
+    """int64 position of each value in the sorted `labels`; ValueError for an unseen value."""
+
+def assert_finite(values: FloatArray) -> None:
+    """ValueError naming NaN or infinity if any value is not finite."""
+
+def binary_curve_arrays(
+    positive: np.ndarray,
+    score: FloatArray,
+    sample_weight: np.ndarray | None = None,
+    drop: str = "none",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fps, tps, thresholds) per distinct score, descending; drop: "none", "roc" or "pr"."""
+
+def binary_ranking(
+    positive: np.ndarray, score: FloatArray, sample_weight: np.ndarray | None = None
+) -> tuple[float, float, float, float]:
+    """(roc_auc, average_precision, positive weight, negative weight) from one sort."""
+
+def one_vs_rest(
+    codes: np.ndarray,
+    scores: np.ndarray,
+    classes: Sequence[int],
+    sample_weight: np.ndarray | None = None,
+) -> list[tuple[float, float, float, float]]:
+    """binary_ranking of each class against the rest (scores: rows x classes, row-major)."""
+
+def one_vs_one(
+    codes: np.ndarray, scores: np.ndarray, pairs: Sequence[tuple[int, int]]
+) -> list[tuple[float, float]]:
+    """Hand & Till: (mean of both AUCs, share of rows in either class) per pair."""
+
+def top_k_hits(codes: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Whether each row's true class is among its k best scores (ties as scikit-learn breaks
+    them)."""
+
+def log_loss_sums(
+    codes: np.ndarray,
+    probs: np.ndarray,
+    eps: float,
+    rtol: float,
+    sample_weight: np.ndarray | None = None,
+) -> tuple[float, float, int]:
+    """(sum of weighted losses, sum of weights, rows not summing to one within rtol)."""
+
+def regression_loss(
+    y_true: FloatArray,
+    y_pred: FloatArray,
+    kind: str,
+    sample_weight: np.ndarray | None = None,
+    alpha: float = 0.5,
+) -> tuple[float, float]:
+    """(sum(w * loss), sum(w)); kind: absolute, squared, absolute_percentage, squared_log,
+    pinball."""
+
+def regression_max_error(y_true: FloatArray, y_pred: FloatArray) -> float: ...
+def regression_median_absolute_error(y_true: FloatArray, y_pred: FloatArray) -> float: ...
+def regression_moments(
+    y_true: FloatArray, y_pred: FloatArray, sample_weight: np.ndarray | None = None
+) -> tuple[float, float, float, float, float, float]:
+    """(sum_w, mean_y, mean_d, ss_res, ss_tot, ss_diff) with d = y - p."""
+
+class ConfusionStateCore:
+    def __init__(self) -> None: ...
+    def add(
+        self,
+        labels: Sequence[int | float | str | bool],
+        counts: np.ndarray,
+        rows: int,
+        weighted: bool,
+    ) -> None: ...
+    def merge(self, other: ConfusionStateCore) -> None: ...
+    @property
+    def labels(self) -> list[int | float | str | bool]: ...
+    @property
+    def counts(self) -> np.ndarray: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def weighted(self) -> bool: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> ConfusionStateCore: ...
+
+class RegressionStateCore:
+    def __init__(self) -> None: ...
+    def update(
+        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> None: ...
+    def merge(self, other: RegressionStateCore) -> None: ...
+    def as_dict(self) -> dict[str, float | int | None]: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> RegressionStateCore: ...
+
+class ScoreStateCore:
+    def __init__(
+        self, bins: int | None = None, pos_label: int | float | str | bool | None = None
+    ) -> None: ...
+    @property
+    def pos_label(self) -> int | float | str | bool | None: ...
+    def update(
+        self, positive: np.ndarray, score: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> None: ...
+    def merge(self, other: ScoreStateCore) -> None: ...
+    def ranking(self) -> tuple[float, float, float, float]: ...
+    def max_auc_error(self) -> float: ...
+    @property
+    def bins(self) -> int | None: ...
+    @property
+    def rows(self) -> int: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> ScoreStateCore: ...

@@ -1,2 +1,3 @@
 //! Pure Rust: no pyo3 anywhere below this module, so everything is testable with `cargo test`.
+pub mod metrics;
 pub mod tracking;

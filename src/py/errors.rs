@@ -2,7 +2,7 @@
 //! (`mlflow_oxide.exceptions`) turns these into MLflow's exceptions and error codes.
 
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 
 use crate::error::CoreError;
@@ -80,6 +80,8 @@ impl From<CoreError> for PyErr {
             CoreError::AlreadyExists(_) => AlreadyExists::new_err(text),
             CoreError::Busy(_) => DatabaseBusy::new_err(text),
             CoreError::Sql { .. } => DatabaseError::new_err(text),
+            CoreError::Value(_) | CoreError::Decode(_) => PyValueError::new_err(text),
+            CoreError::Cancelled => PyKeyboardInterrupt::new_err(text),
         }
     }
 }

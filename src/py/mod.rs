@@ -1,8 +1,12 @@
 //! Thin PyO3 layer: extract owned Rust data, run the core inside `py.detach`, return plain
 //! tuples. One file per core area.
 
+mod arrays;
 mod errors;
 mod extract;
+mod interrupt;
+mod metric_states;
+mod metrics;
 mod tracking;
 
 use pyo3::prelude::*;
@@ -10,6 +14,8 @@ use pyo3::prelude::*;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<tracking::SqliteTracking>()?;
+    metrics::register(m)?;
+    metric_states::register(m)?;
     m.add(
         "EXPERIMENT_ID_SENTINEL",
         crate::core::tracking::EXPERIMENT_ID_SENTINEL,
