@@ -348,8 +348,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows per data set")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per side")
     parser.add_argument("--only", default="", help="run metrics whose name contains this")
-    parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--markdown", help="also append the table to this file")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 200k rows, 1 repeat")
+    # Accepted because `./dev bench` passes its flags to every script; unused here.
+    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rows, args.repeats = 200_000, 1
     if args.repeats < 1 or args.rows < 2:
         parser.error("--repeats must be >= 1 and --rows >= 2")
 
@@ -370,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     report = render(rows, args)
     print(report)
     if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as fh:
+        with open(args.markdown, "a", encoding="utf-8") as fh:
             fh.write(report + "\n")
     return 0
 

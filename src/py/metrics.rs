@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 
 use super::arrays::{codes_u32, contiguous, contiguous2, weights, Floats, Labels, Matrix};
 use super::interrupt;
-use crate::core::metrics::curve::{binary_curve, check_finite, Curve};
+use crate::core::metrics::curve::{binary_counts, binary_curve, check_finite, Curve};
 use crate::core::metrics::labels::{
     confusion, confusion_of, encode, keys_to_f64, keys_to_i64, unique_keys, Label,
 };
@@ -267,7 +267,11 @@ pub fn binary_ranking<'py>(
     score: Floats<'py>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<(f64, f64, f64, f64)> {
-    let curve = curve_of(py, &positive, &score, weights(&sample_weight)?)?;
+    let pos = contiguous(&positive, "y_true")?;
+    let w = weights(&sample_weight)?;
+    let curve = floats!(&score, "y_score", |s| interrupt::run(py, s.len(), |c| {
+        binary_counts(pos, s, w, c)
+    }))?;
     Ok(ranking_of(&curve))
 }
 

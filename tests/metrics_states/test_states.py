@@ -680,3 +680,20 @@ def test_version_patch_helper_keeps_the_payload_valid():
     assert isinstance(current, int) and current >= 0
     same = data[:start] + encode_uint(current) + data[start + length :]
     assert RegressionState.from_bytes(same).compute() == filled(RegressionState).compute()
+
+
+def test_merging_a_state_into_itself_doubles_it():
+    y, p = [0, 1, 1, 0], [0, 1, 0, 0]
+    doubled = ConfusionMatrixState().update(y, p)
+    doubled.merge(doubled)
+    np.testing.assert_array_equal(doubled.confusion_matrix(), skm.confusion_matrix(y + y, p + p))
+    score = BinaryScoreState().update(y, [0.1, 0.8, 0.3, 0.4])
+    assert score.merge(score).compute()["roc_auc"] == pytest.approx(
+        skm.roc_auc_score(y + y, [0.1, 0.8, 0.3, 0.4] * 2), rel=1e-12
+    )
+
+
+def test_every_empty_state_refuses_to_compute():
+    for state in (ConfusionMatrixState(), RegressionState(), BinaryScoreState()):
+        with pytest.raises(ValueError, match="no rows"):
+            state.compute()

@@ -127,8 +127,10 @@ def _partial_auc(positive, ys, w, max_fpr):
 
 def _codes(cols: _labels.Columns, classes: np.ndarray) -> np.ndarray:
     """Position of each y_true label in `classes` (sorted; a superset of the labels)."""
-    positions = np.searchsorted(classes, cols.labels)
-    return np.ascontiguousarray(positions[_native.encode_labels(cols.columns[0], cols.keys)])
+    codes = _native.encode_labels(cols.columns[0], cols.keys)
+    if len(classes) == len(cols.labels):
+        return codes  # classes are exactly the labels seen, in the same order
+    return np.ascontiguousarray(np.searchsorted(classes, cols.labels)[codes])
 
 
 def _per_class(codes, scores, w, which: int, average):

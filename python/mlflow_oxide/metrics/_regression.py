@@ -107,26 +107,31 @@ def mean_pinball_loss(
     return t.average(t.mean_loss("pinball", float(alpha)))
 
 
-def _log_targets(y_true, y_pred, sample_weight, multioutput) -> Targets:
-    t = Targets(y_true, y_pred, sample_weight, multioutput)
+def _squared_log_errors(t: Targets) -> np.ndarray:
+    """The native log is NaN at or below -1, so a non-finite mean sends the call (and its
+    error message) to scikit-learn."""
+    errors = []
     for y, p in t.columns:
-        if (y <= -1).any() or (p <= -1).any():
-            raise Decline("values <= -1")
-    return t
+        total, total_w = _native.regression_loss(y, p, "squared_log", t.weight)
+        errors.append(total / total_w)
+    errors = np.array(errors)
+    if not np.all(np.isfinite(errors)):
+        raise Decline("values <= -1 or not finite")
+    return errors
 
 
 @native_or_sklearn("mean_squared_log_error")
 def mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
-    t = _log_targets(y_true, y_pred, sample_weight, multioutput)
-    return t.average(t.mean_loss("squared_log"))
+    t = Targets(y_true, y_pred, sample_weight, multioutput)
+    return t.average(_squared_log_errors(t))
 
 
 @native_or_sklearn("root_mean_squared_log_error")
 def root_mean_squared_log_error(
     y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
 ):
-    t = _log_targets(y_true, y_pred, sample_weight, multioutput)
-    return t.average(np.sqrt(t.mean_loss("squared_log")))
+    t = Targets(y_true, y_pred, sample_weight, multioutput)
+    return t.average(np.sqrt(_squared_log_errors(t)))
 
 
 @native_or_sklearn("median_absolute_error")
@@ -136,10 +141,10 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     t = Targets(y_true, y_pred, None, multioutput)
     errors = []
     for y, p in t.columns:
-        _native.assert_finite(y)
-        _native.assert_finite(p)
         errors.append(_native.regression_median_absolute_error(y, p))
-    return t.average(np.array(errors))
+    errors = np.array(errors)
+    t.check_finite(errors)
+    return t.average(errors)
 
 
 @native_or_sklearn("max_error")
@@ -148,9 +153,9 @@ def max_error(y_true, y_pred):
     if t.n_outputs != 1:
         raise Decline("multioutput")
     ((y, p),) = t.columns
-    _native.assert_finite(y)
-    _native.assert_finite(p)
-    return float(_native.regression_max_error(y, p))
+    result = _native.regression_max_error(y, p)
+    t.check_finite(np.array([result]))
+    return float(result)
 
 
 def _moments(t: Targets):

@@ -43,6 +43,8 @@ class _State:
     def merge(self, other):
         if type(other) is not type(self):
             raise TypeError(f"cannot merge {type(other).__name__} into {type(self).__name__}")
+        if other is self:
+            other = type(self).from_bytes(self.to_bytes())
         self._core.merge(other._core)
         return self
 
@@ -109,6 +111,8 @@ class ConfusionMatrixState(_State):
         """The metrics MLflow's default classifier evaluator logs, over all data seen."""
         from sklearn import metrics
 
+        if self._core.rows == 0:
+            raise ValueError("ConfusionMatrixState has seen no rows")
         labels, yt, yp, w = self._cells()
         if average is None:
             average = "binary" if len(labels) == 2 else "weighted"
@@ -224,13 +228,9 @@ class BinaryScoreState(_State):
         self._core.update(positive, ys, _weights(sample_weight, n))
         return self
 
-    def merge(self, other):
-        if type(other) is not type(self):
-            raise TypeError(f"cannot merge {type(other).__name__} into BinaryScoreState")
-        self._core.merge(other._core)
-        return self
-
     def compute(self) -> dict:
+        if self._core.rows == 0:
+            raise ValueError("BinaryScoreState has seen no rows")
         roc_auc, ap, _, _ = self._core.ranking()
         return {"roc_auc": roc_auc, "average_precision": ap}
 

@@ -93,6 +93,26 @@ pub fn binary_curve<T: Value>(
     weight: Option<&[f64]>,
     cancel: &Cancel,
 ) -> CoreResult<Curve> {
+    curve_with(positive, score, weight, true, cancel)
+}
+
+/// The curve without its thresholds, for callers that only need the areas under it.
+pub fn binary_counts<T: Value>(
+    positive: &[bool],
+    score: &[T],
+    weight: Option<&[f64]>,
+    cancel: &Cancel,
+) -> CoreResult<Curve> {
+    curve_with(positive, score, weight, false, cancel)
+}
+
+fn curve_with<T: Value>(
+    positive: &[bool],
+    score: &[T],
+    weight: Option<&[f64]>,
+    thresholds: bool,
+    cancel: &Cancel,
+) -> CoreResult<Curve> {
     check_finite(score, cancel)?;
     let (mut pos, mut neg) = split_sides(positive, score, weight);
     cancel.check()?;
@@ -118,7 +138,9 @@ pub fn binary_curve<T: Value>(
         }
         curve.fps.push(fps);
         curve.tps.push(tps);
-        curve.thresholds.push(unkey(top));
+        if thresholds {
+            curve.thresholds.push(unkey(top));
+        }
     }
     Ok(curve)
 }
@@ -155,7 +177,9 @@ impl Curve {
             if keep(i) {
                 out.fps.push(self.fps[i]);
                 out.tps.push(self.tps[i]);
-                out.thresholds.push(self.thresholds[i]);
+                if let Some(&t) = self.thresholds.get(i) {
+                    out.thresholds.push(t);
+                }
             }
         }
         out
@@ -169,21 +193,32 @@ impl Curve {
         self.fps.last().copied().unwrap_or(0.0)
     }
 
-    /// Area under the ROC curve as `auc(*roc_curve(...)[:2])`: trapezoids over the corners,
-    /// starting at (0, 0). NaN when a class has no weight (scikit-learn warns there).
+    /// Area under the ROC curve as `auc(*roc_curve(...)[:2])`: trapezoids over the points
+    /// `drop_intermediate` keeps, starting at (0, 0). NaN when a class has no weight
+    /// (scikit-learn warns there).
     pub fn roc_auc(&self) -> f64 {
-        let roc = self.drop_collinear();
         let (p, n) = (self.total_positive(), self.total_negative());
         if p <= 0.0 || n <= 0.0 {
             return f64::NAN;
         }
+        let (f, t) = (&self.fps, &self.tps);
+        let m = f.len();
+        let d2 = |x: &[f64], j: usize| (x[j + 2] - x[j + 1]) - (x[j + 1] - x[j]);
+        let keep =
+            |i: usize| m <= 2 || i == 0 || i == m - 1 || d2(f, i - 1) != 0.0 || d2(t, i - 1) != 0.0;
         let mut area = Sum::default();
+        let mut block = 0.0;
         let (mut x0, mut y0) = (0.0, 0.0);
-        for (f, t) in roc.fps.iter().zip(&roc.tps) {
-            let (x1, y1) = (f / n, t / p);
-            area.add((x1 - x0) * (y1 + y0) / 2.0);
+        for i in (0..m).filter(|&i| keep(i)) {
+            let (x1, y1) = (f[i] / n, t[i] / p);
+            block += (x1 - x0) * (y1 + y0) / 2.0;
+            if i % 256 == 255 {
+                area.add(block);
+                block = 0.0;
+            }
             (x0, y0) = (x1, y1);
         }
+        area.add(block);
         area.value()
     }
 
@@ -204,13 +239,33 @@ impl Curve {
         (precision, recall)
     }
 
-    /// Average precision: the step integral `-sum(diff(recall) * precision[:-1])`, clipped at 0.
+    /// Average precision: the step integral `-sum(diff(recall) * precision[:-1])` over
+    /// scikit-learn's reversed precision/recall arrays, clipped at 0.
     pub fn average_precision(&self) -> f64 {
-        let (precision, recall) = self.precision_recall();
+        let m = self.tps.len();
+        let p = self.total_positive();
+        let precision = |i: usize| {
+            let ps = self.tps[i] + self.fps[i];
+            if ps != 0.0 {
+                self.tps[i] / ps
+            } else {
+                0.0
+            }
+        };
+        let recall = |i: usize| if p == 0.0 { 1.0 } else { self.tps[i] / p };
+        // Reversed arrays: position j holds threshold m-1-j; position m holds (1, 0).
         let mut total = Sum::default();
-        for i in 0..precision.len() - 1 {
-            total.add((recall[i + 1] - recall[i]) * precision[i]);
+        let mut block = 0.0;
+        for j in 0..m {
+            let i = m - 1 - j;
+            let next_recall = if j + 1 < m { recall(i - 1) } else { 0.0 };
+            block += (next_recall - recall(i)) * precision(i);
+            if j % 256 == 255 {
+                total.add(block);
+                block = 0.0;
+            }
         }
+        total.add(block);
         f64::max(0.0, -total.value())
     }
 }

@@ -36,15 +36,30 @@ impl Label for f64 {
 }
 
 /// Few distinct labels is the norm: a linear scan over the ones seen beats hashing every row.
-#[derive(Default)]
 struct Seen {
+    direct: [bool; DIRECT],
     small: Vec<u64>,
     large: HashSet<u64>,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            direct: [false; DIRECT],
+            small: Vec::new(),
+            large: HashSet::new(),
+        }
+    }
 }
 
 impl Seen {
     #[inline]
     fn insert(&mut self, k: u64) {
+        let small = k.wrapping_sub(1 << 63) as usize;
+        if small < DIRECT {
+            self.direct[small] = true;
+            return;
+        }
         if self.large.is_empty() {
             if self.small.contains(&k) {
                 return;
@@ -59,7 +74,15 @@ impl Seen {
     }
 
     fn into_keys(self) -> Vec<u64> {
-        let mut keys: Vec<u64> = self.small.into_iter().chain(self.large).collect();
+        let direct = (0..DIRECT as u64)
+            .filter(|&v| self.direct[v as usize])
+            .map(|v| v.wrapping_add(1 << 63));
+        let mut keys: Vec<u64> = self
+            .small
+            .into_iter()
+            .chain(self.large)
+            .chain(direct)
+            .collect();
         keys.sort_unstable();
         keys.dedup();
         keys
@@ -93,12 +116,39 @@ pub fn unique_keys<L: Label>(columns: &[&[L]], cancel: &Cancel) -> CoreResult<Ve
     Ok(all)
 }
 
-#[inline]
-fn code(keys: &[u64], k: u64) -> Option<usize> {
-    if keys.len() <= 16 {
-        keys.iter().position(|&x| x == k)
-    } else {
-        keys.binary_search(&k).ok()
+/// Label key -> position among sorted keys: a direct table for small non-negative integer
+/// labels (the common case), a hash map otherwise.
+struct Lookup {
+    direct: Vec<u32>,
+    map: std::collections::HashMap<u64, u32>,
+}
+
+impl Lookup {
+    fn new(keys: &[u64]) -> Self {
+        let mut lookup = Lookup {
+            direct: vec![NONE; DIRECT],
+            map: Default::default(),
+        };
+        for (i, &k) in keys.iter().enumerate() {
+            let small = k.wrapping_sub(1 << 63) as usize;
+            if small < DIRECT {
+                lookup.direct[small] = i as u32;
+            } else {
+                lookup.map.insert(k, i as u32);
+            }
+        }
+        lookup
+    }
+
+    #[inline]
+    fn get(&self, k: u64) -> Option<usize> {
+        let small = k.wrapping_sub(1 << 63) as usize;
+        let i = if small < DIRECT {
+            self.direct[small]
+        } else {
+            *self.map.get(&k)?
+        };
+        (i != NONE).then_some(i as usize)
     }
 }
 
@@ -113,6 +163,7 @@ pub fn confusion<L: Label>(
     cancel: &Cancel,
 ) -> CoreResult<Vec<f64>> {
     let k = keys.len();
+    let lookup = Lookup::new(keys);
     let partials: CoreResult<Vec<Vec<f64>>> = (0..y_true.len().div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
@@ -122,8 +173,8 @@ pub fn confusion<L: Label>(
             let mut m = vec![0.0; k * k];
             for i in lo..hi {
                 if let (Some(t), Some(p)) = (
-                    code(keys, y_true[i].ord_key()),
-                    code(keys, y_pred[i].ord_key()),
+                    lookup.get(y_true[i].ord_key()),
+                    lookup.get(y_pred[i].ord_key()),
                 ) {
                     m[t * k + p] += weight.map_or(1.0, |w| w[i]);
                 }
@@ -142,13 +193,15 @@ pub fn confusion<L: Label>(
 
 /// Position of each row's label in `keys` (every label must be present).
 pub fn encode<L: Label>(values: &[L], keys: &[u64], cancel: &Cancel) -> CoreResult<Vec<u32>> {
+    let lookup = Lookup::new(keys);
     let mut out = vec![0u32; values.len()];
     out.par_chunks_mut(CHUNK)
         .zip(values.par_chunks(CHUNK))
         .try_for_each(|(dst, src)| {
             cancel.check()?;
             for (d, v) in dst.iter_mut().zip(src) {
-                *d = code(keys, v.ord_key())
+                *d = lookup
+                    .get(v.ord_key())
                     .ok_or_else(|| value_error("y contains previously unseen labels"))?
                     as u32;
             }

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::curve::{binary_curve, Curve};
+use super::curve::{binary_counts, Curve};
 use super::sum::Sum;
 use super::{Value, CHUNK};
 use crate::error::CoreResult;
@@ -43,7 +43,7 @@ pub fn one_vs_rest<T: Value>(
         .par_iter()
         .map(|&c| {
             let positive: Vec<bool> = codes.iter().map(|&y| y as usize == c).collect();
-            binary_curve(&positive, &scores.column(c), weight, cancel)
+            binary_counts(&positive, &scores.column(c), weight, cancel)
         })
         .collect()
 }
@@ -70,7 +70,7 @@ pub fn one_vs_one<T: Value>(
                     .iter()
                     .map(|&i| scores.data[i * k + class as usize].f64())
                     .collect();
-                Ok(binary_curve(&positive, &s, None, cancel)?.roc_auc())
+                Ok(binary_counts(&positive, &s, None, cancel)?.roc_auc())
             };
             let score = (side(a)? + side(b)?) / 2.0;
             Ok((score, rows.len() as f64 / n))
@@ -89,23 +89,18 @@ pub fn top_k_hits<T: Value>(
     let n_classes = scores.n_classes;
     let mut hits = vec![false; codes.len()];
     hits.par_chunks_mut(CHUNK)
-        .enumerate()
-        .try_for_each(|(c, out)| {
+        .zip(scores.data.par_chunks(CHUNK * n_classes))
+        .zip(codes.par_chunks(CHUNK))
+        .try_for_each(|((out, rows), truth)| {
             cancel.check()?;
-            let lo = c * CHUNK;
-            for (j, hit) in out.iter_mut().enumerate() {
-                let i = lo + j;
-                let row = &scores.data[i * n_classes..(i + 1) * n_classes];
-                let t = codes[i] as usize;
+            for ((hit, row), &t) in out.iter_mut().zip(rows.chunks_exact(n_classes)).zip(truth) {
+                let t = t as usize;
                 let st = row[t].f64();
-                let ahead = row
-                    .iter()
-                    .enumerate()
-                    .filter(|&(c, s)| {
-                        let s = s.f64();
-                        s > st || (s == st && c > t)
-                    })
-                    .count();
+                let mut ahead = 0usize;
+                for (c, s) in row.iter().enumerate() {
+                    let s = s.f64();
+                    ahead += ((s > st) | ((s == st) & (c > t))) as usize;
+                }
                 *hit = ahead < k;
             }
             Ok::<(), crate::error::CoreError>(())

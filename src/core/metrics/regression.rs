@@ -30,8 +30,15 @@ impl Loss {
             Loss::Squared => (y - p) * (y - p),
             Loss::AbsolutePercentage => (p - y).abs() / y.abs().max(f64::EPSILON),
             Loss::SquaredLog => {
-                let d = y.ln_1p() - p.ln_1p();
-                d * d
+                // log1p(y) - log1p(p) = log1p((y - p) / (1 + p)): one logarithm instead of two,
+                // and no cancellation when y is close to p. NaN outside the domain (<= -1), so
+                // the caller sees it and hands the call to scikit-learn for its error.
+                let d = ((y - p) / (1.0 + p)).ln_1p();
+                if y > -1.0 && p > -1.0 {
+                    d * d
+                } else {
+                    f64::NAN
+                }
             }
             Loss::Pinball { alpha } => {
                 let diff = y - p;
@@ -68,6 +75,81 @@ fn reduce<A: Send + Default + Copy>(
 /// (fast) while the error stays at the level of numpy's pairwise sums.
 const BLOCK: usize = 256;
 
+/// Three sums of `f(i)` over a block, four lanes each (see [`lanes`]).
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // indexed lanes are what LLVM vectorizes
+fn lanes3(lo: usize, hi: usize, f: impl Fn(usize) -> [f64; 3]) -> [f64; 3] {
+    let mut acc = [[0.0f64; 4]; 3];
+    let mut i = lo;
+    while i + 4 <= hi {
+        for l in 0..4 {
+            let v = f(i + l);
+            for k in 0..3 {
+                acc[k][l] += v[k];
+            }
+        }
+        i += 4;
+    }
+    let mut out = [0.0; 3];
+    for k in 0..3 {
+        out[k] = (acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3]);
+    }
+    while i < hi {
+        let v = f(i);
+        for k in 0..3 {
+            out[k] += v[k];
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Sum of `f(i)` over a block with independent lanes, so LLVM can vectorize it.
+#[inline(always)]
+fn lanes(lo: usize, hi: usize, f: impl Fn(usize) -> f64) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut i = lo;
+    while i + 4 <= hi {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a += f(i + l);
+        }
+        i += 4;
+    }
+    let mut tail = 0.0;
+    while i < hi {
+        tail += f(i);
+        i += 1;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+fn loss_sum<T: Value>(
+    y: &[T],
+    p: &[T],
+    weight: Option<&[f64]>,
+    cancel: &Cancel,
+    loss: impl Fn(f64, f64) -> f64 + Sync + Copy,
+) -> CoreResult<Sum> {
+    reduce::<Sum>(
+        y.len().div_ceil(BLOCK),
+        CHUNK / BLOCK,
+        cancel,
+        |b, acc| {
+            let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(y.len()));
+            let (ys, ps) = (&y[lo..hi], &p[lo..hi]);
+            let block = match weight {
+                None => lanes(0, ys.len(), |i| loss(ys[i].f64(), ps[i].f64())),
+                Some(w) => {
+                    let ws = &w[lo..hi];
+                    lanes(0, ys.len(), |i| ws[i] * loss(ys[i].f64(), ps[i].f64()))
+                }
+            };
+            acc.add(block);
+        },
+        Sum::merge,
+    )
+}
+
 /// `(sum(w * loss), sum(w))`.
 pub fn weighted_loss<T: Value>(
     y: &[T],
@@ -76,29 +158,27 @@ pub fn weighted_loss<T: Value>(
     loss: Loss,
     cancel: &Cancel,
 ) -> CoreResult<(f64, f64)> {
-    let num = reduce::<Sum>(
-        y.len().div_ceil(BLOCK),
-        CHUNK / BLOCK,
-        cancel,
-        |b, acc| {
-            let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(y.len()));
-            let block: f64 = match weight {
-                None => (lo..hi).map(|i| loss.of(y[i].f64(), p[i].f64())).sum(),
-                Some(w) => (lo..hi)
-                    .map(|i| w[i] * loss.of(y[i].f64(), p[i].f64()))
-                    .sum(),
-            };
-            acc.add(block);
-        },
-        Sum::merge,
-    )?;
+    let num = match loss {
+        Loss::Absolute => loss_sum(y, p, weight, cancel, |y, p| Loss::Absolute.of(y, p))?,
+        Loss::Squared => loss_sum(y, p, weight, cancel, |y, p| Loss::Squared.of(y, p))?,
+        Loss::AbsolutePercentage => loss_sum(y, p, weight, cancel, |y, p| {
+            Loss::AbsolutePercentage.of(y, p)
+        })?,
+        Loss::SquaredLog => loss_sum(y, p, weight, cancel, |y, p| Loss::SquaredLog.of(y, p))?,
+        Loss::Pinball { alpha } => loss_sum(y, p, weight, cancel, move |y, p| {
+            Loss::Pinball { alpha }.of(y, p)
+        })?,
+    };
     let den = match weight {
         None => y.len() as f64,
         Some(w) => reduce::<Sum>(
             w.len().div_ceil(BLOCK),
             CHUNK / BLOCK,
             cancel,
-            |b, acc| acc.add(w[b * BLOCK..((b + 1) * BLOCK).min(w.len())].iter().sum()),
+            |b, acc| {
+                let ws = &w[b * BLOCK..((b + 1) * BLOCK).min(w.len())];
+                acc.add(lanes(0, ws.len(), |i| ws[i]))
+            },
             Sum::merge,
         )?
         .value(),
@@ -106,15 +186,29 @@ pub fn weighted_loss<T: Value>(
     Ok((num.value(), den))
 }
 
-/// `max(|y - p|)`.
+/// `max(|y - p|)`, NaN if any difference is NaN (so the caller looks for the bad input).
 pub fn max_error<T: Value>(y: &[T], p: &[T], cancel: &Cancel) -> CoreResult<f64> {
-    reduce::<f64>(
-        y.len(),
-        CHUNK,
+    reduce::<(f64, bool)>(
+        y.len().div_ceil(BLOCK),
+        CHUNK / BLOCK,
         cancel,
-        |i, m| *m = m.max((y[i].f64() - p[i].f64()).abs()),
-        f64::max,
+        |b, (m, nan)| {
+            let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(y.len()));
+            let (ys, ps) = (&y[lo..hi], &p[lo..hi]);
+            let mut lane = [0.0f64; 4];
+            let mut bad = false;
+            for (i, (a, c)) in ys.iter().zip(ps).enumerate() {
+                let d = (a.f64() - c.f64()).abs();
+                bad |= d.is_nan();
+                let l = &mut lane[i & 3];
+                *l = if d > *l { d } else { *l };
+            }
+            *m = lane.iter().fold(*m, |x, &v| if v > x { v } else { x });
+            *nan |= bad;
+        },
+        |a, b| (if b.0 > a.0 { b.0 } else { a.0 }, a.1 | b.1),
     )
+    .map(|(m, nan)| if nan { f64::NAN } else { m })
 }
 
 /// Moments for R² and explained variance, with `d = y - p` and weighted means `ȳ`, `d̄`.
@@ -147,13 +241,11 @@ pub fn moments<T: Value>(
         CHUNK / BLOCK,
         cancel,
         |b, (sw, swy, swd)| {
-            let (mut a, mut c, mut d) = (0.0, 0.0, 0.0);
-            for i in span(b) {
+            let r = span(b);
+            let [a, c, d] = lanes3(r.start, r.end, |i| {
                 let (yi, pi) = (y[i].f64(), p[i].f64());
-                a += w(i);
-                c += w(i) * yi;
-                d += w(i) * (yi - pi);
-            }
+                [w(i), w(i) * yi, w(i) * (yi - pi)]
+            });
             sw.add(a);
             swy.add(c);
             swd.add(d);
@@ -167,14 +259,16 @@ pub fn moments<T: Value>(
         CHUNK / BLOCK,
         cancel,
         |b, (res, tot, diff)| {
-            let (mut a, mut c, mut e) = (0.0, 0.0, 0.0);
-            for i in span(b) {
+            let r = span(b);
+            let [a, c, e] = lanes3(r.start, r.end, |i| {
                 let (yi, pi) = (y[i].f64(), p[i].f64());
                 let d = yi - pi;
-                a += w(i) * d * d;
-                c += w(i) * (yi - mean_y) * (yi - mean_y);
-                e += w(i) * (d - mean_d) * (d - mean_d);
-            }
+                [
+                    w(i) * d * d,
+                    w(i) * (yi - mean_y) * (yi - mean_y),
+                    w(i) * (d - mean_d) * (d - mean_d),
+                ]
+            });
             res.add(a);
             tot.add(c);
             diff.add(e);
@@ -191,23 +285,64 @@ pub fn moments<T: Value>(
     })
 }
 
-/// Unweighted median of `|y - p|` (numpy's median: mean of the two middle values).
+/// Unweighted median of `|y - p|` (numpy's median: mean of the two middle values), NaN if any
+/// difference is not finite (the caller then looks for the bad input).
+///
+/// A radix select: absolute values order like their bit patterns, so one parallel pass
+/// histograms the top 16 bits, and only the rows in the bucket holding the middle rank are
+/// gathered and sorted.
 pub fn median_absolute_error<T: Value>(y: &[T], p: &[T], cancel: &Cancel) -> CoreResult<f64> {
-    let mut errors: Vec<f64> = Vec::with_capacity(y.len());
-    for (yc, pc) in y.chunks(CHUNK).zip(p.chunks(CHUNK)) {
-        cancel.check()?;
-        errors.extend(yc.iter().zip(pc).map(|(a, b)| (a.f64() - b.f64()).abs()));
-    }
-    let n = errors.len();
+    const TOP: u32 = 16;
+    let n = y.len();
     if n == 0 {
         return Ok(f64::NAN);
     }
-    let mid = n / 2;
-    let (below, upper, _) = errors.select_nth_unstable_by(mid, f64::total_cmp);
-    let upper = *upper;
-    if n % 2 == 1 {
-        return Ok(upper);
+    let bits = |i: usize| (y[i].f64() - p[i].f64()).abs().to_bits();
+    let (hist, bad) = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut h = vec![0usize; 1 << TOP];
+            let mut bad = cancel.is_cancelled();
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                let b = bits(i);
+                bad |= b >= f64::INFINITY.to_bits();
+                h[(b >> (64 - TOP)) as usize] += 1;
+            }
+            (h, bad)
+        })
+        .reduce(
+            || (vec![0usize; 1 << TOP], false),
+            |(mut a, x), (b, y)| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                (a, x | y)
+            },
+        );
+    cancel.check()?;
+    if bad {
+        return Ok(f64::NAN);
     }
-    let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Ok((lower + upper) / 2.0)
+    // The value at 0-based rank `r`.
+    let at_rank = |r: usize| -> f64 {
+        let (mut below, mut bucket) = (0, 0);
+        while below + hist[bucket] <= r {
+            below += hist[bucket];
+            bucket += 1;
+        }
+        let mut members: Vec<u64> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .flat_map_iter(|c| {
+                (c * CHUNK..((c + 1) * CHUNK).min(n))
+                    .map(bits)
+                    .filter(move |b| (b >> (64 - TOP)) as usize == bucket)
+            })
+            .collect();
+        let (_, v, _) = members.select_nth_unstable(r - below);
+        f64::from_bits(*v)
+    };
+    let mid = n / 2;
+    if n % 2 == 1 {
+        Ok(at_rank(mid))
+    } else {
+        Ok((at_rank(mid - 1) + at_rank(mid)) / 2.0)
+    }
 }

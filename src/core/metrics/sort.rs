@@ -24,8 +24,9 @@ pub fn unkey(k: u64) -> f64 {
 const RADIX_BITS: u32 = 11;
 const BUCKETS: usize = 1 << RADIX_BITS;
 
-/// Sort `(key, payload)` pairs by key, stable. Digits that are equal in every key are skipped,
-/// which makes probabilities in [0, 1] (few distinct exponents) cheaper still.
+/// Sort `(key, payload)` pairs by key, stable. All digit histograms come from one read of the
+/// keys; digits on which every key agrees are skipped (probabilities share their sign and
+/// most exponent bits, so they skip a pass or more).
 pub fn radix_sort<P: Copy + Default>(keys: &mut Vec<u64>, payload: &mut Vec<P>) {
     let n = keys.len();
     if n < 256 {
@@ -35,37 +36,35 @@ pub fn radix_sort<P: Copy + Default>(keys: &mut Vec<u64>, payload: &mut Vec<P>) 
         *payload = idx.iter().map(|&i| payload[i]).collect();
         return;
     }
-    let (and_all, or_all) = keys
-        .iter()
-        .fold((u64::MAX, 0u64), |(a, o), &k| (a & k, o | k));
-    let varying = and_all ^ or_all;
+    const DIGITS: usize = 64usize.div_ceil(RADIX_BITS as usize);
+    let mut counts = vec![[0usize; BUCKETS]; DIGITS];
+    for &k in keys.iter() {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((k >> (d as u32 * RADIX_BITS)) as usize) & (BUCKETS - 1)] += 1;
+        }
+    }
     let mut tmp_keys = vec![0u64; n];
     let mut tmp_payload = vec![P::default(); n];
-    let mut shift = 0;
-    while shift < 64 {
-        let mask = (BUCKETS as u64 - 1) << shift;
-        if varying & mask != 0 {
-            let mut counts = vec![0usize; BUCKETS];
-            for &k in keys.iter() {
-                counts[((k >> shift) as usize) & (BUCKETS - 1)] += 1;
-            }
-            let mut total = 0;
-            for c in counts.iter_mut() {
-                let here = *c;
-                *c = total;
-                total += here;
-            }
-            for i in 0..n {
-                let k = keys[i];
-                let b = ((k >> shift) as usize) & (BUCKETS - 1);
-                let dst = counts[b];
-                counts[b] += 1;
-                tmp_keys[dst] = k;
-                tmp_payload[dst] = payload[i];
-            }
-            std::mem::swap(keys, &mut tmp_keys);
-            std::mem::swap(payload, &mut tmp_payload);
+    for (d, c) in counts.iter_mut().enumerate() {
+        if c.contains(&n) {
+            continue;
         }
-        shift += RADIX_BITS;
+        let shift = d as u32 * RADIX_BITS;
+        let mut total = 0;
+        for slot in c.iter_mut() {
+            let here = *slot;
+            *slot = total;
+            total += here;
+        }
+        for i in 0..n {
+            let k = keys[i];
+            let b = ((k >> shift) as usize) & (BUCKETS - 1);
+            let dst = c[b];
+            c[b] += 1;
+            tmp_keys[dst] = k;
+            tmp_payload[dst] = payload[i];
+        }
+        std::mem::swap(keys, &mut tmp_keys);
+        std::mem::swap(payload, &mut tmp_payload);
     }
 }
