@@ -169,15 +169,6 @@ LabelArray = np.ndarray  # 1-D int64 or float64
 def unique_labels(columns: Sequence[LabelArray]) -> LabelArray:
     """Sorted unique labels over columns sharing one dtype."""
 
-def confusion_counts(
-    y_true: LabelArray,
-    y_pred: LabelArray,
-    labels: LabelArray,
-    sample_weight: np.ndarray | None = None,
-) -> np.ndarray:
-    """Dense float64 counts over `labels` (rows: true, columns: predicted); rows with other
-    labels skipped."""
-
 def confusion_table(
     y_true: LabelArray, y_pred: LabelArray, sample_weight: np.ndarray | None = None
 ) -> tuple[LabelArray, np.ndarray, np.ndarray, np.ndarray]:
@@ -197,6 +188,14 @@ def binary_curve_arrays(
     drop: str = "none",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fps, tps, thresholds) per distinct score, descending; drop: "none", "roc" or "pr"."""
+
+def precision_recall_arrays(
+    positive: np.ndarray,
+    score: FloatArray,
+    sample_weight: np.ndarray | None = None,
+    drop_intermediate: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """precision_recall_curve's (precision, recall, thresholds) and the total positive weight."""
 
 def binary_ranking(
     positive: np.ndarray, score: FloatArray, sample_weight: np.ndarray | None = None

@@ -10,7 +10,7 @@ use super::arrays::{codes_u32, contiguous, contiguous2, weights, Floats, Labels,
 use super::interrupt;
 use crate::core::metrics::curve::{binary_counts, binary_curve, check_finite, Curve};
 use crate::core::metrics::labels::{
-    confusion, confusion_of, encode, keys_to_f64, keys_to_i64, unique_keys, Label,
+    confusion_of, encode, keys_to_f64, keys_to_i64, unique_keys, Label,
 };
 use crate::core::metrics::multiclass::{self, Scores};
 use crate::core::metrics::regression::{self, Loss};
@@ -88,50 +88,6 @@ fn keys_of<L: Label>(labels: &[L]) -> Vec<u64> {
     keys.sort_unstable();
     keys.dedup();
     keys
-}
-
-/// Dense confusion counts over `labels` (sorted, unique, same dtype as the columns); rows with
-/// a label outside `labels` are skipped.
-#[pyfunction]
-#[pyo3(signature = (y_true, y_pred, labels, sample_weight=None))]
-pub fn confusion_counts<'py>(
-    py: Python<'py>,
-    y_true: Labels<'py>,
-    y_pred: Labels<'py>,
-    labels: Labels<'py>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let w = weights(&sample_weight)?;
-    let (counts, k) = match (&y_true, &y_pred, &labels) {
-        (Labels::I64(t), Labels::I64(p), Labels::I64(l)) => {
-            let (t, p, keys) = (
-                contiguous(t, "y_true")?,
-                contiguous(p, "y_pred")?,
-                keys_of(contiguous(l, "labels")?),
-            );
-            (
-                interrupt::run(py, t.len(), |c| confusion(t, p, w, &keys, c))?,
-                keys.len(),
-            )
-        }
-        (Labels::F64(t), Labels::F64(p), Labels::F64(l)) => {
-            let (t, p, keys) = (
-                contiguous(t, "y_true")?,
-                contiguous(p, "y_pred")?,
-                keys_of(contiguous(l, "labels")?),
-            );
-            (
-                interrupt::run(py, t.len(), |c| confusion(t, p, w, &keys, c))?,
-                keys.len(),
-            )
-        }
-        _ => {
-            return Err(PyValueError::new_err(
-                "y_true, y_pred and labels must share one dtype",
-            ))
-        }
-    };
-    counts.into_pyarray(py).reshape([k, k])
 }
 
 type ConfusionArrays<'py> = (
@@ -255,6 +211,42 @@ pub fn binary_curve_arrays<'py>(
         curve.fps.into_pyarray(py),
         curve.tps.into_pyarray(py),
         curve.thresholds.into_pyarray(py),
+    ))
+}
+
+type PrecisionRecall<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    f64,
+);
+
+/// scikit-learn's `precision_recall_curve` arrays `(precision, recall, thresholds)`, recall
+/// decreasing, and the total positive weight (zero: the caller warns as scikit-learn does).
+#[pyfunction]
+#[pyo3(signature = (positive, score, sample_weight=None, drop_intermediate=false))]
+pub fn precision_recall_arrays<'py>(
+    py: Python<'py>,
+    positive: PyReadonlyArray1<'py, bool>,
+    score: Floats<'py>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    drop_intermediate: bool,
+) -> PyResult<PrecisionRecall<'py>> {
+    let curve = curve_of(py, &positive, &score, weights(&sample_weight)?)?;
+    let curve = if drop_intermediate {
+        curve.drop_flat_recall()
+    } else {
+        curve
+    };
+    let total = curve.tps.last().copied().unwrap_or(0.0);
+    let (precision, recall) = curve.precision_recall();
+    let mut thresholds = curve.thresholds;
+    thresholds.reverse();
+    Ok((
+        precision.into_pyarray(py),
+        recall.into_pyarray(py),
+        thresholds.into_pyarray(py),
+        total,
     ))
 }
 
@@ -440,12 +432,12 @@ pub fn regression_moments<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(unique_labels, m)?)?;
-    m.add_function(wrap_pyfunction!(confusion_counts, m)?)?;
     m.add_function(wrap_pyfunction!(confusion_table, m)?)?;
     m.add_function(wrap_pyfunction!(encode_labels, m)?)?;
     m.add_function(wrap_pyfunction!(assert_finite, m)?)?;
     m.add_function(wrap_pyfunction!(binary_curve_arrays, m)?)?;
     m.add_function(wrap_pyfunction!(binary_ranking, m)?)?;
+    m.add_function(wrap_pyfunction!(precision_recall_arrays, m)?)?;
     m.add_function(wrap_pyfunction!(one_vs_rest, m)?)?;
     m.add_function(wrap_pyfunction!(one_vs_one, m)?)?;
     m.add_function(wrap_pyfunction!(top_k_hits, m)?)?;

@@ -13,6 +13,21 @@ from mlflow_oxide.metrics._fallback import native_or_sklearn
 from mlflow_oxide.metrics._inputs import Decline, column, consistent_length, weights
 
 
+def confusion_table(yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None):
+    """One native pass: `(sorted labels, counts over them, label occurs in y_true, label
+    occurs in y_pred)`, labels in the columns' common dtype."""
+    if {yt.dtype.kind, yp.dtype.kind} <= set("biuf"):
+        dtype, native = _labels.native_dtype(yt, yp)
+        ct, cp = (np.ascontiguousarray(a, dtype=native) for a in (yt, yp))
+        labels, counts, in_true, in_pred = _native.confusion_table(ct, cp, w)
+        if dtype.kind == "f" and not (np.isfinite(labels).all() and _labels.is_integral(labels)):
+            raise Decline("continuous or non-finite targets")
+        return labels.astype(dtype), counts, in_true, in_pred
+    cols = _labels.columns(yt, yp)
+    codes, counts, in_true, in_pred = _native.confusion_table(*cols.columns, w)
+    return cols.labels[codes], counts, in_true, in_pred
+
+
 class Cells:
     """The data reduced to one row per (true label, predicted label) cell."""
 
@@ -20,21 +35,8 @@ class Cells:
         yt, yp = column(y_true, "y_true"), column(y_pred, "y_pred")
         n = consistent_length(yt, yp, sample_weight)
         w = weights(sample_weight, n)
-        if {yt.dtype.kind, yp.dtype.kind} <= set("biuf"):
-            dtype, native = _labels.native_dtype(yt, yp)
-            ct, cp = (np.ascontiguousarray(a, dtype=native) for a in (yt, yp))
-            labels, counts, in_true, in_pred = _native.confusion_table(ct, cp, w)
-            if dtype.kind == "f" and not (
-                np.isfinite(labels).all() and _labels.is_integral(labels)
-            ):
-                raise Decline("continuous or non-finite targets")
-            labels = labels.astype(dtype)
-        else:
-            cols = _labels.columns(yt, yp)
-            codes, counts, in_true, in_pred = _native.confusion_table(*cols.columns, w)
-            labels = cols.labels[codes]
-        present_true, present_pred = in_true, in_pred
-        ti, pj = np.nonzero(np.outer(present_true, present_pred))
+        labels, counts, in_true, in_pred = confusion_table(yt, yp, w)
+        ti, pj = np.nonzero(np.outer(in_true, in_pred))
         self.y_true = labels[ti]
         self.y_pred = labels[pj]
         self.weight = counts[ti, pj]
@@ -125,10 +127,6 @@ def precision_recall_fscore_support(
     return precision, recall, fscore, support
 
 
-def _prf(name, y_true, y_pred, sample_weight, **kwargs):
-    return _run(name, y_true, y_pred, sample_weight, **kwargs)
-
-
 @native_or_sklearn("precision_score")
 def precision_score(
     y_true,
@@ -140,7 +138,7 @@ def precision_score(
     sample_weight=None,
     zero_division="warn",
 ):
-    return _prf(
+    return _run(
         "precision_score",
         y_true,
         y_pred,
@@ -163,7 +161,7 @@ def recall_score(
     sample_weight=None,
     zero_division="warn",
 ):
-    return _prf(
+    return _run(
         "recall_score",
         y_true,
         y_pred,
@@ -186,7 +184,7 @@ def f1_score(
     sample_weight=None,
     zero_division="warn",
 ):
-    return _prf(
+    return _run(
         "f1_score",
         y_true,
         y_pred,
@@ -210,7 +208,7 @@ def fbeta_score(
     sample_weight=None,
     zero_division="warn",
 ):
-    return _prf(
+    return _run(
         "fbeta_score",
         y_true,
         y_pred,

@@ -88,24 +88,15 @@ def precision_recall_curve(
     y_true, y_score, *, pos_label=None, sample_weight=None, drop_intermediate=False
 ):
     positive, ys, w = _binary_inputs(y_true, y_score, sample_weight, pos_label)
-    drop = "pr" if drop_intermediate else "none"
-    fps, tps, thresholds = _native.binary_curve_arrays(positive, floats(ys), w, drop)
-    ps = tps + fps
-    precision = np.zeros_like(tps)
-    np.divide(tps, ps, out=precision, where=ps != 0)
-    if tps[-1] == 0:
+    precision, recall, thresholds, positives = _native.precision_recall_arrays(
+        positive, floats(ys), w, bool(drop_intermediate)
+    )
+    if positives == 0:
         warnings.warn(
             "No positive class found in y_true, recall is set to one for all thresholds.",
             stacklevel=2,
         )
-        recall = np.ones_like(tps)
-    else:
-        recall = tps / tps[-1]
-    return (
-        np.concatenate([precision[::-1], [1.0]]),
-        np.concatenate([recall[::-1], [0.0]]),
-        thresholds[::-1].astype(ys.dtype),
-    )
+    return precision, recall, thresholds.astype(ys.dtype, copy=False)
 
 
 def _partial_auc(positive, ys, w, max_fpr):

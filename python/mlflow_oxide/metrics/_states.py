@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from mlflow_oxide import _native
-from mlflow_oxide.metrics import _labels
+from mlflow_oxide.metrics._classification import confusion_table
 from mlflow_oxide.metrics._inputs import Decline, as_array, weights
 
 
@@ -73,16 +73,11 @@ class ConfusionMatrixState(_State):
             return self
         w = _weights(sample_weight, n)
         try:
-            cols = _labels.columns(yt, yp)
+            labels, counts, _, _ = confusion_table(yt, yp, w)
+            raw = counts if w is None else confusion_table(yt, yp, None)[1]
         except Decline as e:
             raise ValueError(f"ConfusionMatrixState cannot count these labels: {e}") from None
-        counts = _native.confusion_counts(cols.columns[0], cols.columns[1], cols.keys, w)
-        raw = (
-            counts
-            if w is None
-            else _native.confusion_counts(cols.columns[0], cols.columns[1], cols.keys)
-        )
-        self._core.add(cols.labels.tolist(), counts, raw, n, w is not None)
+        self._core.add(labels.tolist(), counts, raw, n, w is not None)
         return self
 
     @property

@@ -152,45 +152,6 @@ impl Lookup {
     }
 }
 
-/// Dense `n_labels x n_labels` counts (row = true label, column = predicted), indexed by the
-/// position of each label's key in `keys`. Rows whose true or predicted label is not in
-/// `keys` are skipped, as scikit-learn's `confusion_matrix(labels=...)` skips them.
-pub fn confusion<L: Label>(
-    y_true: &[L],
-    y_pred: &[L],
-    weight: Option<&[f64]>,
-    keys: &[u64],
-    cancel: &Cancel,
-) -> CoreResult<Vec<f64>> {
-    let k = keys.len();
-    let lookup = Lookup::new(keys);
-    let partials: CoreResult<Vec<Vec<f64>>> = (0..y_true.len().div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            cancel.check()?;
-            let lo = c * CHUNK;
-            let hi = (lo + CHUNK).min(y_true.len());
-            let mut m = vec![0.0; k * k];
-            for i in lo..hi {
-                if let (Some(t), Some(p)) = (
-                    lookup.get(y_true[i].ord_key()),
-                    lookup.get(y_pred[i].ord_key()),
-                ) {
-                    m[t * k + p] += weight.map_or(1.0, |w| w[i]);
-                }
-            }
-            Ok(m)
-        })
-        .collect();
-    let mut total = vec![0.0; k * k];
-    for m in partials? {
-        for (acc, v) in total.iter_mut().zip(m) {
-            *acc += v;
-        }
-    }
-    Ok(total)
-}
-
 /// Position of each row's label in `keys` (every label must be present).
 pub fn encode<L: Label>(values: &[L], keys: &[u64], cancel: &Cancel) -> CoreResult<Vec<u32>> {
     let lookup = Lookup::new(keys);

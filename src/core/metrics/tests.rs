@@ -1,5 +1,5 @@
 use super::curve::binary_curve;
-use super::labels::{confusion, unique_keys};
+use super::labels::confusion_of;
 use super::sort::{key, radix_sort, unkey};
 use super::states::{ScoreState, StateKind};
 use crate::runtime::Cancel;
@@ -90,8 +90,10 @@ fn score_state_merges_to_single_pass_and_round_trips() {
 fn confusion_counts_rows_by_sorted_label() {
     let t: Vec<i64> = vec![3, 1, 1, 2, 3, 3];
     let p: Vec<i64> = vec![3, 1, 2, 2, 1, 3];
-    let cancel = Cancel::default();
-    let keys = unique_keys(&[&t, &p], &cancel).unwrap();
-    let m = confusion(&t, &p, None, &keys, &cancel).unwrap();
-    assert_eq!(m, vec![1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 2.0]);
+    let table = confusion_of(&t, &p, None, &Cancel::default()).unwrap();
+    assert_eq!(
+        table.counts,
+        vec![1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 2.0]
+    );
+    assert_eq!(table.in_true, vec![true, true, true]);
 }
