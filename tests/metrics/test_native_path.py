@@ -99,3 +99,16 @@ def test_ctrl_c_interrupts_a_long_computation(tmp_path):
     # Not a timing assertion on speed: only that it did not run to the end of a 30M-row loop
     # iteration after iteration (the loop never ends on its own).
     assert elapsed < 30
+
+
+def test_thousands_of_labels_are_served_by_sklearn():
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 5000, 20000)
+    y_pred = rng.integers(0, 5000, 20000)
+    from sklearn import metrics as sk
+
+    ox.reset_fallbacks()
+    assert ox.f1_score(y_true, y_pred, average="macro") == sk.f1_score(
+        y_true, y_pred, average="macro"
+    )
+    assert ox.fallbacks() == {"f1_score": 1}

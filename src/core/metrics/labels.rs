@@ -1,9 +1,9 @@
 //! Class labels and confusion counts. Labels arrive as `i64` (integer and boolean labels,
-//! and codes of string labels) or `f64` (float labels); both become sorted unique labels and a
-//! dense confusion matrix in one parallel pass each.
+//! and codes of string labels) or `f64` (float labels); one parallel pass finds the sorted
+//! unique labels, encodes rows, or builds the dense confusion table.
 
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::sort::key;
 use super::CHUNK;
@@ -35,57 +35,63 @@ impl Label for f64 {
     }
 }
 
-/// Few distinct labels is the norm: a linear scan over the ones seen beats hashing every row.
-struct Seen {
-    direct: [bool; DIRECT],
-    small: Vec<u64>,
-    large: HashSet<u64>,
+const DIRECT: usize = 256;
+const NONE: u32 = u32::MAX;
+/// Past this many labels a dense k x k table stops being cheap (k = 1024: 8 MiB per table).
+const MAX_DENSE_LABELS: usize = 1024;
+
+/// Label key -> small index, in first-seen order. Small non-negative integer labels (the common
+/// case) go through a direct table, anything else through a hash map.
+struct LabelIndex {
+    keys: Vec<u64>,
+    direct: [u32; DIRECT],
+    map: HashMap<u64, u32>,
 }
 
-impl Default for Seen {
-    fn default() -> Self {
-        Seen {
-            direct: [false; DIRECT],
-            small: Vec::new(),
-            large: HashSet::new(),
+impl LabelIndex {
+    fn new() -> Self {
+        LabelIndex {
+            keys: Vec::new(),
+            direct: [NONE; DIRECT],
+            map: HashMap::new(),
         }
     }
-}
 
-impl Seen {
+    /// An index over `keys`, each at its position.
+    fn of(keys: &[u64]) -> Self {
+        let mut index = LabelIndex::new();
+        for &k in keys {
+            index.insert(k);
+        }
+        index
+    }
+
     #[inline]
-    fn insert(&mut self, k: u64) {
+    fn get(&self, k: u64) -> Option<usize> {
+        let small = k.wrapping_sub(1 << 63) as usize;
+        let i = if small < DIRECT {
+            self.direct[small]
+        } else {
+            *self.map.get(&k)?
+        };
+        (i != NONE).then_some(i as usize)
+    }
+
+    /// The index of `k`, adding it if new; `(index, added)`.
+    #[inline]
+    fn insert(&mut self, k: u64) -> (usize, bool) {
+        if let Some(i) = self.get(k) {
+            return (i, false);
+        }
+        let i = self.keys.len();
+        self.keys.push(k);
         let small = k.wrapping_sub(1 << 63) as usize;
         if small < DIRECT {
-            self.direct[small] = true;
-            return;
+            self.direct[small] = i as u32;
+        } else {
+            self.map.insert(k, i as u32);
         }
-        if self.large.is_empty() {
-            if self.small.contains(&k) {
-                return;
-            }
-            if self.small.len() < 32 {
-                self.small.push(k);
-                return;
-            }
-            self.large.extend(self.small.drain(..));
-        }
-        self.large.insert(k);
-    }
-
-    fn into_keys(self) -> Vec<u64> {
-        let direct = (0..DIRECT as u64)
-            .filter(|&v| self.direct[v as usize])
-            .map(|v| v.wrapping_add(1 << 63));
-        let mut keys: Vec<u64> = self
-            .small
-            .into_iter()
-            .chain(self.large)
-            .chain(direct)
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys
+        (i, true)
     }
 }
 
@@ -97,11 +103,11 @@ pub fn unique_keys<L: Label>(columns: &[&[L]], cancel: &Cancel) -> CoreResult<Ve
             .par_chunks(CHUNK)
             .map(|chunk| {
                 cancel.check()?;
-                let mut seen = Seen::default();
+                let mut seen = LabelIndex::new();
                 for &v in chunk {
                     seen.insert(v.ord_key());
                 }
-                Ok(seen.into_keys())
+                Ok(seen.keys)
             })
             .collect();
         for part in parts? {
@@ -116,45 +122,9 @@ pub fn unique_keys<L: Label>(columns: &[&[L]], cancel: &Cancel) -> CoreResult<Ve
     Ok(all)
 }
 
-/// Label key -> position among sorted keys: a direct table for small non-negative integer
-/// labels (the common case), a hash map otherwise.
-struct Lookup {
-    direct: Vec<u32>,
-    map: std::collections::HashMap<u64, u32>,
-}
-
-impl Lookup {
-    fn new(keys: &[u64]) -> Self {
-        let mut lookup = Lookup {
-            direct: vec![NONE; DIRECT],
-            map: Default::default(),
-        };
-        for (i, &k) in keys.iter().enumerate() {
-            let small = k.wrapping_sub(1 << 63) as usize;
-            if small < DIRECT {
-                lookup.direct[small] = i as u32;
-            } else {
-                lookup.map.insert(k, i as u32);
-            }
-        }
-        lookup
-    }
-
-    #[inline]
-    fn get(&self, k: u64) -> Option<usize> {
-        let small = k.wrapping_sub(1 << 63) as usize;
-        let i = if small < DIRECT {
-            self.direct[small]
-        } else {
-            *self.map.get(&k)?
-        };
-        (i != NONE).then_some(i as usize)
-    }
-}
-
 /// Position of each row's label in `keys` (every label must be present).
 pub fn encode<L: Label>(values: &[L], keys: &[u64], cancel: &Cancel) -> CoreResult<Vec<u32>> {
-    let lookup = Lookup::new(keys);
+    let lookup = LabelIndex::of(keys);
     let mut out = vec![0u32; values.len()];
     out.par_chunks_mut(CHUNK)
         .zip(values.par_chunks(CHUNK))
@@ -182,25 +152,17 @@ pub fn keys_to_f64(keys: &[u64]) -> Vec<f64> {
 
 /// Confusion counts of one chunk over the labels it has seen, in first-seen order.
 struct LocalTable {
-    keys: Vec<u64>,
-    /// Direct index of small non-negative integer labels (the common case), else a scan/hash.
-    direct: [u32; DIRECT],
-    lookup: std::collections::HashMap<u64, u32>,
+    labels: LabelIndex,
     counts: Vec<f64>,
     cap: usize,
     seen_true: Vec<bool>,
     seen_pred: Vec<bool>,
 }
 
-const DIRECT: usize = 256;
-const NONE: u32 = u32::MAX;
-
 impl LocalTable {
     fn new() -> Self {
         LocalTable {
-            keys: Vec::new(),
-            direct: [NONE; DIRECT],
-            lookup: Default::default(),
+            labels: LabelIndex::new(),
             counts: vec![0.0; 16],
             cap: 4,
             seen_true: Vec::new(),
@@ -208,37 +170,77 @@ impl LocalTable {
         }
     }
 
+    /// The row/column of label `k`, growing the table for a new label; `None` once the table
+    /// would pass `MAX_DENSE_LABELS`.
     #[inline]
-    fn index(&mut self, k: u64) -> usize {
+    fn index(&mut self, k: u64) -> Option<usize> {
         let small = k.wrapping_sub(1 << 63) as usize;
-        if small < DIRECT {
-            let i = self.direct[small];
-            if i != NONE {
-                return i as usize;
+        if small < DIRECT && self.labels.direct[small] != NONE {
+            return Some(self.labels.direct[small] as usize);
+        }
+        let (i, added) = self.labels.insert(k);
+        if added {
+            self.seen_true.push(false);
+            self.seen_pred.push(false);
+            if i >= self.cap {
+                let cap = self.cap * 2;
+                if cap > MAX_DENSE_LABELS {
+                    return None;
+                }
+                let mut grown = vec![0.0; cap * cap];
+                for r in 0..self.cap {
+                    grown[r * cap..r * cap + self.cap]
+                        .copy_from_slice(&self.counts[r * self.cap..(r + 1) * self.cap]);
+                }
+                self.counts = grown;
+                self.cap = cap;
             }
-        } else if let Some(&i) = self.lookup.get(&k) {
-            return i as usize;
         }
-        let i = self.keys.len();
-        self.keys.push(k);
-        self.seen_true.push(false);
-        self.seen_pred.push(false);
-        if small < DIRECT {
-            self.direct[small] = i as u32;
-        } else {
-            self.lookup.insert(k, i as u32);
+        Some(i)
+    }
+
+    /// Count the rows `range` into this table.
+    fn count<L: Label>(
+        &mut self,
+        y_true: &[L],
+        y_pred: &[L],
+        weight: Option<&[f64]>,
+        range: std::ops::Range<usize>,
+    ) -> CoreResult<()> {
+        for i in range {
+            let (Some(a), Some(b)) = (
+                self.index(y_true[i].ord_key()),
+                self.index(y_pred[i].ord_key()),
+            ) else {
+                // scikit-learn's sparse bookkeeping serves label sets this large.
+                return Err(value_error("too many distinct labels for a dense table"));
+            };
+            self.seen_true[a] = true;
+            self.seen_pred[b] = true;
+            self.counts[a * self.cap + b] += match weight {
+                None => 1.0,
+                Some(w) => w[i],
+            };
         }
-        if i >= self.cap {
-            let cap = self.cap * 2;
-            let mut grown = vec![0.0; cap * cap];
-            for r in 0..self.cap {
-                grown[r * cap..r * cap + self.cap]
-                    .copy_from_slice(&self.counts[r * self.cap..(r + 1) * self.cap]);
+        Ok(())
+    }
+}
+
+impl LocalTable {
+    /// Add another chunk's table into this one (their label orders differ).
+    fn absorb(mut self, other: LocalTable) -> CoreResult<LocalTable> {
+        let positions: Option<Vec<usize>> =
+            other.labels.keys.iter().map(|&k| self.index(k)).collect();
+        let positions =
+            positions.ok_or_else(|| value_error("too many distinct labels for a dense table"))?;
+        for (a, &ga) in positions.iter().enumerate() {
+            self.seen_true[ga] |= other.seen_true[a];
+            self.seen_pred[ga] |= other.seen_pred[a];
+            for (b, &gb) in positions.iter().enumerate() {
+                self.counts[ga * self.cap + gb] += other.counts[a * other.cap + b];
             }
-            self.counts = grown;
-            self.cap = cap;
         }
-        i
+        Ok(self)
     }
 }
 
@@ -257,25 +259,23 @@ pub fn confusion_of<L: Label>(
     weight: Option<&[f64]>,
     cancel: &Cancel,
 ) -> CoreResult<Confusion> {
-    let tables: CoreResult<Vec<LocalTable>> = (0..y_true.len().div_ceil(CHUNK))
+    // One table per rayon job, folded chunk by chunk, then merged pairwise: few tables alive.
+    let tables: CoreResult<LocalTable> = (0..y_true.len().div_ceil(CHUNK))
         .into_par_iter()
-        .map(|c| {
+        .try_fold(LocalTable::new, |mut t, c| {
             cancel.check()?;
-            let mut t = LocalTable::new();
-            for i in c * CHUNK..((c + 1) * CHUNK).min(y_true.len()) {
-                let a = t.index(y_true[i].ord_key());
-                let b = t.index(y_pred[i].ord_key());
-                t.seen_true[a] = true;
-                t.seen_pred[b] = true;
-                t.counts[a * t.cap + b] += weight.map_or(1.0, |w| w[i]);
-            }
-            Ok(t)
+            t.count(
+                y_true,
+                y_pred,
+                weight,
+                c * CHUNK..((c + 1) * CHUNK).min(y_true.len()),
+            )?;
+            Ok::<LocalTable, crate::error::CoreError>(t)
         })
-        .collect();
-    let tables = tables?;
-    let mut keys: Vec<u64> = tables.iter().flat_map(|t| t.keys.iter().copied()).collect();
+        .try_reduce(LocalTable::new, LocalTable::absorb);
+    let table = tables?;
+    let mut keys = table.labels.keys.clone();
     keys.sort_unstable();
-    keys.dedup();
     if keys.iter().any(|&k| L::is_nan_key(k)) {
         return Err(value_error("Input contains NaN."));
     }
@@ -286,18 +286,17 @@ pub fn confusion_of<L: Label>(
         in_pred: vec![false; k],
         keys,
     };
-    for t in &tables {
-        let global: Vec<usize> = t
-            .keys
-            .iter()
-            .map(|key| out.keys.binary_search(key).expect("key collected above"))
-            .collect();
-        for (a, &ga) in global.iter().enumerate() {
-            out.in_true[ga] |= t.seen_true[a];
-            out.in_pred[ga] |= t.seen_pred[a];
-            for (b, &gb) in global.iter().enumerate() {
-                out.counts[ga * k + gb] += t.counts[a * t.cap + b];
-            }
+    let global: Vec<usize> = table
+        .labels
+        .keys
+        .iter()
+        .map(|key| out.keys.binary_search(key).expect("key collected above"))
+        .collect();
+    for (a, &ga) in global.iter().enumerate() {
+        out.in_true[ga] = table.seen_true[a];
+        out.in_pred[ga] = table.seen_pred[a];
+        for (b, &gb) in global.iter().enumerate() {
+            out.counts[ga * k + gb] = table.counts[a * table.cap + b];
         }
     }
     Ok(out)
