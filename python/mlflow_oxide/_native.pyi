@@ -297,3 +297,17 @@ class ScoreStateCore:
     def to_bytes(self) -> bytes: ...
     @staticmethod
     def from_bytes(data: bytes) -> ScoreStateCore: ...
+
+# --- drift kernels (mlflow_oxide.drift is the public API) -----------------------------------
+
+def ks_extremes_of(data1: FloatArray, data2: FloatArray) -> tuple[float, float, float, float]:
+    """(max(cdf1 - cdf2), where first reached, min(cdf1 - cdf2), where first reached), with
+    scipy's tie rule for the location (sorted data1 before sorted data2)."""
+
+def wasserstein_1d(
+    u_values: np.ndarray,
+    v_values: np.ndarray,
+    u_weights: np.ndarray | None = None,
+    v_weights: np.ndarray | None = None,
+) -> float:
+    """scipy's 1-D Wasserstein-1 distance over float64 samples."""

@@ -2,6 +2,7 @@
 //! tuples. One file per core area.
 
 mod arrays;
+mod drift;
 mod errors;
 mod extract;
 mod interrupt;
@@ -15,6 +16,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<tracking::SqliteTracking>()?;
     metrics::register(m)?;
+    drift::register(m)?;
     metric_states::register(m)?;
     m.add(
         "EXPERIMENT_ID_SENTINEL",

@@ -2,6 +2,7 @@
 //! checking and scikit-learn's conventions; these kernels own the passes over millions of rows.
 
 pub mod curve;
+pub mod drift;
 pub mod labels;
 pub mod multiclass;
 pub mod regression;
