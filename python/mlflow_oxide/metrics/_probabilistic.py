@@ -8,10 +8,15 @@ import warnings
 import numpy as np
 
 from mlflow_oxide import _native
-from mlflow_oxide.metrics import _labels
 from mlflow_oxide.metrics._fallback import native_or_sklearn
-from mlflow_oxide.metrics._inputs import Decline, as_array, column, consistent_length, weights
-from mlflow_oxide.metrics._ranking import _codes, _pos_label, _undefined_metric_warning
+from mlflow_oxide.metrics._inputs import Decline, as_array
+from mlflow_oxide.metrics._ranking import (
+    _codes,
+    _pos_label,
+    _undefined_metric_warning,
+    given_classes,
+    targets_and_scores,
+)
 
 
 def _probabilities(y_proba) -> np.ndarray:
@@ -27,30 +32,15 @@ def _probabilities(y_proba) -> np.ndarray:
     return p
 
 
-def _classes(cols: _labels.Columns, labels) -> np.ndarray:
-    if labels is None:
-        return cols.labels
-    given = np.asarray(labels)
-    classes = np.unique(given)
-    if not np.array_equal(classes, given) or len(np.setdiff1d(cols.labels, classes)):
-        raise Decline("labels")
-    return classes
-
-
 @native_or_sklearn("log_loss")
 def log_loss(
     y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None, y_pred="deprecated"
 ):
     if not (isinstance(y_pred, str) and y_pred == "deprecated") or y_proba is None:
         raise Decline("deprecated y_pred")
-    p = _probabilities(y_proba)
-    yt = column(y_true, "y_true")
-    n = consistent_length(yt, p, sample_weight)
-    w = weights(sample_weight, n)
-    cols = _labels.columns(yt)
-    if not _labels.is_integral(cols.labels):
-        raise Decline("continuous y_true")
-    classes = _classes(cols, labels)
+    yt, p, w, cols = targets_and_scores(y_true, _probabilities(y_proba), sample_weight)
+    n = len(yt)
+    classes = given_classes(cols, labels)
     if len(classes) < 2:
         raise Decline("one class")
     p2 = p.reshape(n, -1)
@@ -78,11 +68,8 @@ def brier_score_loss(
         if p.shape[1] != 1:
             raise Decline("multiclass brier")
         p = np.ascontiguousarray(p[:, 0])
-    yt = column(y_true, "y_true")
-    n = consistent_length(yt, p, sample_weight)
-    w = weights(sample_weight, n)
-    cols = _labels.columns(yt)
-    if len(cols.labels) > 2 or not _labels.is_integral(cols.labels):
+    yt, p, w, cols = targets_and_scores(y_true, p, sample_weight)
+    if len(cols.labels) > 2:
         raise Decline("not binary")
     try:
         pos = _pos_label(pos_label, cols.labels)
@@ -99,25 +86,11 @@ def brier_score_loss(
 
 @native_or_sklearn("top_k_accuracy_score")
 def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=None, labels=None):
-    yt = column(y_true, "y_true")
-    ys = as_array(y_score, "y_score")
-    n = consistent_length(yt, ys, sample_weight)
-    w = weights(sample_weight, n)
-    cols = _labels.columns(yt)
-    if not _labels.is_integral(cols.labels):
-        raise Decline("continuous y_true")
+    yt, ys, w, cols = targets_and_scores(y_true, y_score, sample_weight)
     multiclass = len(cols.labels) > 2 or (labels is not None and len(labels) > 2)
     if not multiclass or ys.ndim != 2 or ys.dtype.kind not in "biuf":
         raise Decline("binary or 1-D scores")
-    if labels is None:
-        classes = cols.labels
-    else:
-        given = np.asarray(labels)
-        classes = np.unique(given)
-        if len(classes) != len(given) or not np.array_equal(classes, given):
-            raise Decline("labels")
-        if len(np.setdiff1d(cols.labels, classes)):
-            raise Decline("labels")
+    classes = given_classes(cols, labels)
     n_classes = len(classes)
     if n_classes != ys.shape[1]:
         raise Decline("columns")

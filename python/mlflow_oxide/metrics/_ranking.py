@@ -40,14 +40,32 @@ def _pos_label(pos_label, classes: np.ndarray):
     return pos_label
 
 
-def _binary_inputs(y_true, y_score, sample_weight, pos_label):
+def targets_and_scores(y_true, y_score, sample_weight, one_dimensional=False):
+    """The checks every score-based metric starts with: `(y_true, y_score, weights, labels)`,
+    declining continuous targets (scikit-learn raises for those)."""
     yt = column(y_true, "y_true")
-    ys = column(y_score, "y_score")
-    n = consistent_length(yt, ys, sample_weight)
-    w = weights(sample_weight, n)
+    ys = column(y_score, "y_score") if one_dimensional else as_array(y_score, "y_score")
+    w = weights(sample_weight, consistent_length(yt, ys, sample_weight))
     cols = _labels.columns(yt)
     if not _labels.is_integral(cols.labels):
         raise Decline("continuous y_true")
+    return yt, ys, w, cols
+
+
+def given_classes(cols: _labels.Columns, labels) -> np.ndarray:
+    """The classes a `labels=` argument names: sorted, unique, covering every y_true label
+    (otherwise scikit-learn warns or raises, so the call is declined)."""
+    if labels is None:
+        return cols.labels
+    given = np.asarray(labels)
+    classes = np.unique(given)
+    if not np.array_equal(classes, given) or len(np.setdiff1d(cols.labels, classes)):
+        raise Decline("labels")
+    return classes
+
+
+def _binary_inputs(y_true, y_score, sample_weight, pos_label):
+    yt, ys, w, cols = targets_and_scores(y_true, y_score, sample_weight, one_dimensional=True)
     if len(cols.labels) > 2 and pos_label is None:
         raise Decline("multiclass y_true")
     positive = np.ascontiguousarray(yt == _pos_label(pos_label, cols.labels), dtype=bool)
@@ -178,20 +196,9 @@ def _multiclass_roc_auc(yt, cols, ys, w, labels, multi_class, average, max_fpr):
     )
     if average not in options:
         raise Decline("average")
-    if labels is not None:
-        labels = np.asarray(labels)
-        classes = np.unique(labels)
-        if (
-            len(classes) != len(labels)
-            or not np.array_equal(classes, labels)
-            or len(classes) != scores.shape[1]
-            or len(np.setdiff1d(cols.labels, classes))
-        ):
-            raise Decline("labels")
-    else:
-        classes = cols.labels
-        if len(classes) != scores.shape[1]:
-            raise Decline("columns")
+    classes = given_classes(cols, labels)
+    if len(classes) != scores.shape[1]:
+        raise Decline("columns")
     codes = _codes(cols, classes)
     if multi_class == "ovo":
         if w is not None:
@@ -216,13 +223,7 @@ def roc_auc_score(
     multi_class="raise",
     labels=None,
 ):
-    yt = column(y_true, "y_true")
-    ys = as_array(y_score, "y_score")
-    n = consistent_length(yt, ys, sample_weight)
-    w = weights(sample_weight, n)
-    cols = _labels.columns(yt)
-    if not _labels.is_integral(cols.labels):
-        raise Decline("continuous y_true")
+    yt, ys, w, cols = targets_and_scores(y_true, y_score, sample_weight)
     if ys.ndim == 2 and (len(cols.labels) > 2 or ys.shape[1] > 2):
         return _multiclass_roc_auc(yt, cols, ys, w, labels, multi_class, average, max_fpr)
     if ys.ndim != 1 or len(cols.labels) != 2:
@@ -248,15 +249,9 @@ def roc_auc_score(
 
 @native_or_sklearn("average_precision_score")
 def average_precision_score(y_true, y_score, *, average="macro", pos_label=1, sample_weight=None):
-    yt = column(y_true, "y_true")
-    ys = as_array(y_score, "y_score")
-    n = consistent_length(yt, ys, sample_weight)
-    w = weights(sample_weight, n)
     if average not in ("micro", "macro", "weighted", "samples", None):
         raise Decline("average")
-    cols = _labels.columns(yt)
-    if not _labels.is_integral(cols.labels):
-        raise Decline("continuous y_true")
+    yt, ys, w, cols = targets_and_scores(y_true, y_score, sample_weight)
     if len(cols.labels) <= 2:
         if ys.ndim != 1:
             raise Decline("2-D scores for binary y_true")
@@ -270,7 +265,7 @@ def average_precision_score(y_true, y_score, *, average="macro", pos_label=1, sa
                 stacklevel=2,
             )
         return float(ap)
-    if pos_label != 1 or ys.ndim != 2 or ys.shape != (n, len(cols.labels)):
+    if pos_label != 1 or ys.ndim != 2 or ys.shape != (len(yt), len(cols.labels)):
         raise Decline("multiclass arguments")
     if average == "samples":
         raise Decline("samples average")
