@@ -1,3 +1,4 @@
 //! Pure Rust: no pyo3 anywhere below this module, so everything is testable with `cargo test`.
+pub mod drift;
 pub mod metrics;
 pub mod tracking;

@@ -17,7 +17,7 @@ use crate::core::metrics::Value;
 use crate::error::CoreResult;
 use crate::runtime::Cancel;
 
-fn label_from(obj: &Bound<'_, PyAny>) -> PyResult<LabelValue> {
+pub(super) fn label_from(obj: &Bound<'_, PyAny>) -> PyResult<LabelValue> {
     if obj.is_instance_of::<PyBool>() {
         Ok(LabelValue::Bool(obj.extract()?))
     } else if obj.is_instance_of::<PyInt>() {
@@ -34,7 +34,7 @@ fn label_from(obj: &Bound<'_, PyAny>) -> PyResult<LabelValue> {
     }
 }
 
-fn label_to<'py>(py: Python<'py>, label: &LabelValue) -> PyResult<Bound<'py, PyAny>> {
+pub(super) fn label_to<'py>(py: Python<'py>, label: &LabelValue) -> PyResult<Bound<'py, PyAny>> {
     Ok(match label {
         LabelValue::Int(v) => v.into_pyobject(py)?.into_any(),
         LabelValue::Float(v) => v.into_pyobject(py)?.into_any(),

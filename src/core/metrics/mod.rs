@@ -2,13 +2,12 @@
 //! checking and scikit-learn's conventions; these kernels own the passes over millions of rows.
 
 pub mod curve;
-pub mod drift;
 pub mod labels;
 pub mod multiclass;
 pub mod regression;
 pub mod sort;
 pub mod states;
-mod sum;
+pub(crate) mod sum;
 
 #[cfg(test)]
 mod tests;

@@ -75,7 +75,7 @@ impl LabelValue {
     }
 
     /// Equal as class labels: `1` and `1.0` are one class, as numpy sees them.
-    fn same(&self, other: &LabelValue) -> bool {
+    pub(crate) fn same(&self, other: &LabelValue) -> bool {
         match (self, other) {
             (LabelValue::Int(a), LabelValue::Float(b))
             | (LabelValue::Float(b), LabelValue::Int(a)) => *a as f64 == *b,

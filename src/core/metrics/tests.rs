@@ -97,32 +97,3 @@ fn confusion_counts_rows_by_sorted_label() {
     );
     assert_eq!(table.in_true, vec![true, true, true]);
 }
-
-#[test]
-fn ks_and_wasserstein_match_their_definitions() {
-    use super::drift::{ks_extremes, wasserstein, Sorted};
-    let cancel = Cancel::default();
-    let mut seed = 5;
-    let a: Vec<f64> = (0..300).map(|_| (lcg(&mut seed) * 40.0).floor()).collect();
-    let b: Vec<f64> = (0..200).map(|_| (lcg(&mut seed) * 50.0).floor()).collect();
-    let (sa, sb) = (
-        Sorted::new(&a, None, &cancel).unwrap(),
-        Sorted::new(&b, None, &cancel).unwrap(),
-    );
-    let cdf = |xs: &[f64], t: f64| xs.iter().filter(|&&x| x <= t).count() as f64 / xs.len() as f64;
-    let pooled: Vec<f64> = a.iter().chain(&b).copied().collect();
-    let diffs: Vec<f64> = pooled.iter().map(|&t| cdf(&a, t) - cdf(&b, t)).collect();
-    let e = ks_extremes(&sa, &sb);
-    assert_eq!(
-        e.max,
-        diffs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-    );
-    assert_eq!(e.min, diffs.iter().copied().fold(f64::INFINITY, f64::min));
-    let mut sorted = pooled.clone();
-    sorted.sort_by(f64::total_cmp);
-    let w: f64 = sorted
-        .windows(2)
-        .map(|p| (cdf(&a, p[0]) - cdf(&b, p[0])).abs() * (p[1] - p[0]))
-        .sum();
-    assert!((wasserstein(&sa, &sb) - w).abs() < 1e-12);
-}

@@ -1,0 +1,174 @@
+//! A sample sorted once and shared by every test run on it: raw data (unit weights) or the
+//! weighted points of a baseline sketch. All two-sample statistics walk the distinct values
+//! of two or more such samples together.
+
+use crate::core::metrics::curve::check_finite;
+use crate::core::metrics::sort::{key, radix_sort, unkey};
+use crate::core::metrics::Value;
+use crate::error::{value_error, CoreResult};
+use crate::runtime::Cancel;
+
+/// Ascending order keys (`sort::key`), with cumulative weights when weighted.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    keys: Vec<u64>,
+    /// `cum[i]` = total weight of the first `i` values (length `len + 1`); `None`: unit weights.
+    cum: Option<Vec<f64>>,
+}
+
+impl Sample {
+    /// Sort raw values (NaN and infinities refused: the Python layer drops nulls first).
+    pub fn new<T: Value>(
+        values: &[T],
+        weights: Option<&[f64]>,
+        cancel: &Cancel,
+    ) -> CoreResult<Self> {
+        check_finite(values, cancel)?;
+        if values.is_empty() {
+            return Err(value_error("a drift sample must not be empty"));
+        }
+        let mut keys: Vec<u64> = values.iter().map(|v| key(v.f64())).collect();
+        let cum = match weights {
+            None => {
+                let mut unit = vec![(); keys.len()];
+                radix_sort(&mut keys, &mut unit);
+                None
+            }
+            Some(w) => {
+                let mut w = w.to_vec();
+                radix_sort(&mut keys, &mut w);
+                Some(cumulative(&w))
+            }
+        };
+        cancel.check()?;
+        Ok(Sample { keys, cum })
+    }
+
+    /// Points already sorted ascending and distinct, with their weights (a sketch).
+    pub fn from_points(values: &[f64], weights: &[f64]) -> Self {
+        debug_assert!(values.windows(2).all(|p| p[0] < p[1]));
+        Sample {
+            keys: values.iter().map(|&v| key(v)).collect(),
+            cum: Some(cumulative(weights)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn is_weighted(&self) -> bool {
+        self.cum.is_some()
+    }
+
+    pub fn value(&self, i: usize) -> f64 {
+        unkey(self.keys[i])
+    }
+
+    /// Weight of the first `count` values.
+    #[inline]
+    pub fn weight_below(&self, count: usize) -> f64 {
+        match &self.cum {
+            None => count as f64,
+            Some(cum) => cum[count],
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.weight_below(self.len())
+    }
+
+    /// Fraction of the sample (by weight) among the first `count` values.
+    #[inline]
+    pub fn cdf(&self, count: usize) -> f64 {
+        match &self.cum {
+            None => count as f64 / self.len() as f64,
+            Some(cum) => cum[count] / cum[self.len()],
+        }
+    }
+
+    /// How many values are `< x` (`strict`) or `<= x`.
+    pub fn rank_of(&self, x: f64, strict: bool) -> usize {
+        let k = key(x);
+        if strict {
+            self.keys.partition_point(|&v| v < k)
+        } else {
+            self.keys.partition_point(|&v| v <= k)
+        }
+    }
+
+    /// Distinct values ascending with their weights.
+    pub fn distinct(&self) -> (Vec<f64>, Vec<f64>) {
+        self.distinct_up_to(usize::MAX).expect("no limit")
+    }
+
+    /// [`Sample::distinct`], or `None` as soon as there are more than `limit` values.
+    pub fn distinct_up_to(&self, limit: usize) -> Option<(Vec<f64>, Vec<f64>)> {
+        let (mut values, mut weights) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < self.len() {
+            if values.len() == limit {
+                return None;
+            }
+            let mut j = i + 1;
+            while j < self.len() && self.keys[j] == self.keys[i] {
+                j += 1;
+            }
+            values.push(unkey(self.keys[i]));
+            weights.push(self.weight_below(j) - self.weight_below(i));
+            i = j;
+        }
+        Some((values, weights))
+    }
+}
+
+fn cumulative(weights: &[f64]) -> Vec<f64> {
+    let mut cum = Vec::with_capacity(weights.len() + 1);
+    let mut total = 0.0;
+    cum.push(total);
+    for &w in weights {
+        total += w;
+        cum.push(total);
+    }
+    cum
+}
+
+/// One distinct value of the pooled samples, as the walk sees it.
+pub struct Step<'a> {
+    pub value: f64,
+    /// Per sample: how many of its values are `<= value`.
+    pub upto: &'a [usize],
+    /// Per sample: how many of its values equal `value`.
+    pub here: &'a [usize],
+}
+
+/// Visit every distinct value of the pooled samples in ascending order.
+pub fn walk(samples: &[&Sample], mut visit: impl FnMut(&Step<'_>)) {
+    let k = samples.len();
+    let mut upto = vec![0usize; k];
+    let mut here = vec![0usize; k];
+    loop {
+        let next = samples
+            .iter()
+            .zip(&upto)
+            .filter_map(|(s, &i)| s.keys.get(i).copied())
+            .min();
+        let Some(next) = next else { break };
+        for (s, (u, h)) in samples.iter().zip(upto.iter_mut().zip(here.iter_mut())) {
+            let start = *u;
+            while *u < s.len() && s.keys[*u] == next {
+                *u += 1;
+            }
+            *h = *u - start;
+        }
+        visit(&Step {
+            value: unkey(next),
+            upto: &upto,
+            here: &here,
+        });
+    }
+}
