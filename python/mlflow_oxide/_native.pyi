@@ -300,14 +300,65 @@ class ScoreStateCore:
 
 # --- drift kernels (mlflow_oxide.drift is the public API) -----------------------------------
 
-def ks_extremes_of(data1: FloatArray, data2: FloatArray) -> tuple[float, float, float, float]:
+class DriftSample:
+    """A column sorted once (raw values, unit or given weights) or a baseline profile's
+    sketch (weighted points); every drift statistic takes these."""
+
+    def __len__(self) -> int: ...
+    @property
+    def weighted(self) -> bool: ...
+    @property
+    def total(self) -> float:
+        """Total weight: the row count of a raw sample."""
+    def quantiles(self, qs: list[float]) -> list[float]:
+        """np.quantile (linear) for raw samples; inverted CDF for weighted ones."""
+    def bin_counts(self, edges: list[float]) -> list[float]:
+        """Weight per bin: below edges[0], then [edges[i-1], edges[i]), then >= edges[-1]."""
+    def distinct(self, limit: int) -> tuple[list[float], list[float]] | None:
+        """Distinct values and their weights, or None when there are more than ``limit``."""
+
+def sort_samples(
+    columns: list[FloatArray], weights: list[np.ndarray | None] | None = None
+) -> list[DriftSample]:
+    """Sort several float64/float32 columns in parallel (GIL released; Ctrl-C stops it).
+    NaN/inf and empty columns raise ValueError."""
+
+def ks_extremes_of(a: DriftSample, b: DriftSample) -> tuple[float, float, float, float]:
     """(max(cdf1 - cdf2), where first reached, min(cdf1 - cdf2), where first reached), with
     scipy's tie rule for the location (sorted data1 before sorted data2)."""
 
-def wasserstein_1d(
-    u_values: np.ndarray,
-    v_values: np.ndarray,
-    u_weights: np.ndarray | None = None,
-    v_weights: np.ndarray | None = None,
-) -> float:
-    """scipy's 1-D Wasserstein-1 distance over float64 samples."""
+def wasserstein_of(u: DriftSample, v: DriftSample) -> float:
+    """scipy's 1-D Wasserstein-1 distance (weights included)."""
+
+def anderson_ksamp_of(samples: list[DriftSample], variant: str) -> float:
+    """scipy's A2kN for variant "midrank", "right" or "continuous" (raw samples only)."""
+
+def cramervonmises_u_of(x: DriftSample, y: DriftSample) -> float:
+    """scipy's U statistic of cramervonmises_2samp (average ranks; raw samples only)."""
+
+class DriftProfileCore:
+    """Native half of BaselineProfile: per-column sketches or category counts."""
+
+    def __init__(self) -> None: ...
+    def add_numeric(
+        self,
+        name: str,
+        dtype: str,
+        rows: int,
+        nulls: int,
+        sample: DriftSample | None,
+        capacity: int,
+    ) -> None: ...
+    def add_categorical(
+        self, name: str, dtype: str, rows: int, nulls: int, labels: list, counts: list[float]
+    ) -> None: ...
+    def merge(self, other: DriftProfileCore) -> DriftProfileCore: ...
+    def columns(self) -> list[tuple[str, str, str, int, int]]:
+        """(name, "numeric" | "categorical", dtype, rows, nulls) per column."""
+    def sample(self, name: str) -> DriftSample: ...
+    def numeric_stats(self, name: str) -> tuple[float, float, float, float, int, int]:
+        """(count, mean, std, rank_error, capacity, points)."""
+    def categories(self, name: str) -> tuple[list, list[float]]: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> DriftProfileCore: ...

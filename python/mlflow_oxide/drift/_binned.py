@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from mlflow_oxide import _native
+from mlflow_oxide.drift._sorting import sort_samples
 from mlflow_oxide.drift._values import numeric
 
 EMPTY_BIN = 1e-4
@@ -31,7 +32,7 @@ def samples(reference, current):
     for a, name in ((r, "reference"), (c, "current")):
         if a.size == 0:
             raise ValueError(f"{name} has no non-null values")
-    return _native.sort_samples([r, c])
+    return sort_samples([r, c])
 
 
 def check_bins(bins) -> int:

@@ -23,6 +23,7 @@ import numpy as np
 
 from mlflow_oxide import _native
 from mlflow_oxide.drift import _tables
+from mlflow_oxide.drift._sorting import sort_samples
 from mlflow_oxide.drift._values import categories, is_numeric_dtype, numeric
 
 DEFAULT_CAPACITY = 2048
@@ -71,7 +72,7 @@ class BaselineProfile:
                     values.append(v)
             else:
                 plan.append((name, _tables.dtype_name(col), *categories(col, name)))
-        sorted_ = iter(_native.sort_samples(values))
+        sorted_ = iter(sort_samples(values))
         for name, dtype, *summary in plan:
             if len(summary) == 2:
                 nulls, v = summary

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from mlflow_oxide import _native
 from mlflow_oxide.drift import _binned, _categorical, _tables
 from mlflow_oxide.drift._categorical import CategoryCounts
 from mlflow_oxide.drift._profile import BaselineProfile, column_kind
+from mlflow_oxide.drift._sorting import sort_samples
 from mlflow_oxide.drift._two_sample import ks_pvalue
 from mlflow_oxide.drift._values import categories, numeric
 
@@ -405,12 +408,11 @@ def drift_report(
         except (TypeError, ValueError) as e:
             errors[name] = f"unreadable column: {e}"
 
-    sorted_samples = _native.sort_samples([v for _, _, v in to_sort])
+    sorted_samples = sort_samples([v for _, _, v in to_sort])
     for (name, i, _), sample in zip(to_sort, sorted_samples, strict=True):
         sides[name][i].sample = sample
 
-    results = []
-    for name in columns:
+    def column_result(name: str) -> ColumnDrift:
         ref, cur = sides[name]
         kind = kinds.get(name)
         base = dict(
@@ -426,19 +428,16 @@ def drift_report(
             empty = "reference" if ref.non_null == 0 else "current"
             error = f"empty: {empty} has no non-null values"
         if error is not None:
-            results.append(
-                ColumnDrift(
-                    test=None if chosen[name] == "auto" else chosen[name],
-                    score=None,
-                    statistic=None,
-                    p_value=None,
-                    threshold=None,
-                    drifted=None,
-                    status=error,
-                    **base,
-                )
+            return ColumnDrift(
+                test=None if chosen[name] == "auto" else chosen[name],
+                score=None,
+                statistic=None,
+                p_value=None,
+                threshold=None,
+                drifted=None,
+                status=error,
+                **base,
             )
-            continue
         test = chosen[name] if chosen[name] != "auto" else _auto(kind, ref, cur)
         threshold = _threshold(thresholds, name, test)
         try:
@@ -453,19 +452,16 @@ def drift_report(
                     "missing": [],
                 }
         except _ColumnError as e:
-            results.append(
-                ColumnDrift(
-                    test=test,
-                    score=None,
-                    statistic=None,
-                    p_value=None,
-                    threshold=threshold,
-                    drifted=None,
-                    status=str(e),
-                    **base,
-                )
+            return ColumnDrift(
+                test=test,
+                score=None,
+                statistic=None,
+                p_value=None,
+                threshold=threshold,
+                drifted=None,
+                status=str(e),
+                **base,
             )
-            continue
         by_p_value = TESTS[test][1] == "p_value"
         score = out["p_value"] if by_p_value else out["statistic"]
         drifted = score < threshold if by_p_value else score >= threshold
@@ -474,19 +470,23 @@ def drift_report(
             if kind == "numeric"
             else _plot_categorical(ref.counts, cur.counts)
         )
-        results.append(
-            ColumnDrift(
-                test=test,
-                score=float(score),
-                statistic=out["statistic"],
-                p_value=out["p_value"],
-                threshold=threshold,
-                drifted=bool(drifted),
-                status="ok",
-                new_categories=out["new"],
-                missing_categories=out["missing"],
-                plot=plot,
-                **base,
-            )
+        return ColumnDrift(
+            test=test,
+            score=float(score),
+            statistic=out["statistic"],
+            p_value=out["p_value"],
+            threshold=threshold,
+            drifted=bool(drifted),
+            status="ok",
+            new_categories=out["new"],
+            missing_categories=out["missing"],
+            plot=plot,
+            **base,
         )
+
+    # Per-column statistics release the GIL in Rust: run columns on a few threads (a pool per
+    # call, since threads do not survive fork()).
+    workers = min(len(columns), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(column_result, columns))
     return DriftReport(results, float(drift_share), is_profile)

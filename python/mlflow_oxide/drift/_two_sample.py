@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 
 from mlflow_oxide import _native
+from mlflow_oxide.drift._sorting import sort_samples
 from mlflow_oxide.metrics._inputs import Decline, column
 
 try:
@@ -84,7 +85,7 @@ def ks_2samp(data1, data2, alternative="two-sided", method="auto"):
         raise Decline("alternative")
     a, b = _sample(data1, "data1"), _sample(data2, "data2")
     location_type = np.result_type(a.dtype, b.dtype).type
-    max_s, max_at, min_d, min_at = _native.ks_extremes_of(*_native.sort_samples(list(_pair(a, b))))
+    max_s, max_at, min_d, min_at = _native.ks_extremes_of(*sort_samples(list(_pair(a, b))))
     min_s = np.clip(-min_d, 0, 1)
     if alternative == "less" or (alternative == "two-sided" and min_s > max_s):
         d, d_location, d_sign = min_s, min_at, -1
@@ -153,7 +154,7 @@ def wasserstein_distance(u_values, v_values, u_weights=None, v_weights=None):
     u = np.ascontiguousarray(_sample(u_values, "u_values"), dtype=np.float64)
     v = np.ascontiguousarray(_sample(v_values, "v_values"), dtype=np.float64)
     weights = [_weights(u_weights, len(u)), _weights(v_weights, len(v))]
-    su, sv = _native.sort_samples([u, v], weights)
+    su, sv = sort_samples([u, v], weights)
     return float(_native.wasserstein_of(su, sv))
 
 
@@ -162,7 +163,7 @@ def _sorted_all(arrays: list[np.ndarray]):
     for x in arrays:
         if x.dtype.kind in "iu" and x.size and np.abs(x).max() > 2**53:
             raise Decline("integers beyond float64 precision")
-    return _native.sort_samples([np.ascontiguousarray(a, dtype=dtype) for a in arrays]), dtype
+    return sort_samples([np.ascontiguousarray(a, dtype=dtype) for a in arrays]), dtype
 
 
 @_native_or_scipy("anderson_ksamp")

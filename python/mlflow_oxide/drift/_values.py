@@ -97,7 +97,11 @@ def categories(x, name: str) -> tuple[list, np.ndarray, int]:
     s = x if isinstance(x, pd.Series) else pd.Series(np.asarray(x, dtype=object))
     if s.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional")
-    nulls = int(s.isna().sum())
-    counts = s.value_counts(dropna=True, sort=False)
+    # One hash pass counts the nulls too (None, NaN and NA fall in the null slot).
+    counts = s.value_counts(dropna=False, sort=False)
+    null = counts.index.isna()
+    nulls = int(counts[null].sum()) if null.any() else 0
+    if null.any():
+        counts = counts[~null]
     labels = [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()]
     return labels, counts.to_numpy(dtype=np.float64), nulls

@@ -44,6 +44,20 @@ impl Sample {
         Ok(Sample { keys, cum })
     }
 
+    /// Values the caller already sorted ascending (numpy's SIMD sort is several times faster
+    /// than a radix sort here); checked, not trusted.
+    pub fn from_sorted<T: Value>(values: &[T], cancel: &Cancel) -> CoreResult<Self> {
+        check_finite(values, cancel)?;
+        if values.is_empty() {
+            return Err(value_error("a drift sample must not be empty"));
+        }
+        let keys: Vec<u64> = values.iter().map(|v| key(v.f64())).collect();
+        if keys.windows(2).any(|p| p[0] > p[1]) {
+            return Err(value_error("sorted sample is not in ascending order"));
+        }
+        Ok(Sample { keys, cum: None })
+    }
+
     /// Points already sorted ascending and distinct, with their weights (a sketch).
     pub fn from_points(values: &[f64], weights: &[f64]) -> Self {
         debug_assert!(values.windows(2).all(|p| p[0] < p[1]));
