@@ -7,7 +7,8 @@ Every case runs the same input through scipy and through ours and compares:
   ``SignificanceResult`` otherwise; ``CramerVonMisesResult``);
 * ``statistic``, ``pvalue`` and (legacy) ``critical_values`` / ``significance_level`` within
   ``rtol=1e-12`` when scipy's result is float64 and ``rtol=1e-6`` when it is float32, NaN in
-  the same places;
+  the same places (for a float32 Cramer-von Mises statistic the 1e-6 is relative to the two
+  large terms scipy subtracts in float32, see ``cvm_float32_problems``);
 * the warnings emitted (category and message, in order);
 * when scipy raises: the same exception class and message.
 
@@ -37,6 +38,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 import scipy.stats as sp
+from scipy._lib._array_api import array_namespace
+from scipy.stats._hypotests import _pval_cvm_2samp_asymptotic
 
 UNDER_TEST = os.environ.get("OXIDE_DRIFT_UNDER_TEST", "mlflow_oxide.drift")
 ox = importlib.import_module(UNDER_TEST)
@@ -161,11 +164,46 @@ def anderson_problems(ref: Outcome, got: Outcome, label: str) -> list[str]:
     return problems
 
 
-def cvm_problems(ref: Outcome, got: Outcome, label: str) -> list[str]:
+def _cvm_pvalue64(t: float, nx: int, ny: int) -> float:
+    k, N = nx * ny, nx + ny
+    t = np.asarray(t, dtype=np.float64)
+    return float(_pval_cvm_2samp_asymptotic(t, N, nx, ny, k, xp=array_namespace(t)))
+
+
+def cvm_float32_problems(ref_value, got_value, label: str, nx: int, ny: int) -> list[str]:
+    """float32 results: scipy computes ``T = U / (k N) - (4 k - 1) / (6 N)`` in float32, two
+    terms of size about ``(4 k - 1) / (6 N)`` (80 for n = 300, 200) whose difference T is O(1):
+    its float32 rounding error is ``eps32 x (4 k - 1) / (6 N)``, far above ``1e-6 x T``. So the
+    1e-6 tolerance is taken relative to the operands, and the asymptotic p-value may move as
+    scipy's p(T) does over that statistic tolerance."""
+    problems = []
+    if type(got_value).__name__ != type(ref_value).__name__:
+        return [f"{label}: result is {type(got_value).__name__}, scipy's {type(ref_value).__name__}"]
+    k, N = nx * ny, nx + ny
+    t_ref, t_got = float(ref_value.statistic), float(got_value.statistic)
+    t_tol = RTOL32 * (abs(t_ref) + (4 * k - 1) / (6 * N))
+    if not _close(t_got, t_ref, 0.0, t_tol):
+        problems.append(f"{label}: statistic {t_got!r} != scipy {t_ref!r} (tol {t_tol:.3g})")
+    p_ref, p_got = float(ref_value.pvalue), float(got_value.pvalue)
+    if math.isfinite(t_ref):
+        swing = abs(_cvm_pvalue64(t_ref + t_tol, nx, ny) - _cvm_pvalue64(t_ref - t_tol, nx, ny))
+    else:
+        swing = 0.0
+    # float32 ``1 - cdf(tn)``, the cdf a short float32 series near 1: a few eps32 absolute.
+    p_tol = RTOL32 * abs(p_ref) + swing + 4 * float(np.finfo(np.float32).eps)
+    if not _close(p_got, p_ref, 0.0, p_tol):
+        problems.append(f"{label}: pvalue {p_got!r} != scipy {p_ref!r} (tol {p_tol:.3g})")
+    return problems
+
+
+def cvm_problems(ref: Outcome, got: Outcome, label: str, sizes=None) -> list[str]:
     problems = common_problems(ref, got, label)
     if problems is not None and (ref.exc is not None or got.exc is not None):
         return problems
     problems = problems or []
+    stat = ref.value.statistic
+    if sizes is not None and np.ndim(stat) == 0 and np.asarray(stat).dtype == np.float32:
+        return problems + cvm_float32_problems(ref.value, got.value, label, *sizes)
     return problems + value_problems(ref.value, got.value, label, ("statistic", "pvalue"))
 
 
@@ -175,10 +213,17 @@ def check_anderson(samples, label="", **kwargs) -> list[str]:
     return anderson_problems(ref, got, f"{label} {kwargs}".strip())
 
 
+def _sizes(x, y):
+    try:
+        return len(x), len(y)
+    except TypeError:
+        return None
+
+
 def check_cvm(x, y, label="", **kwargs) -> list[str]:
     ref = run(sp.cramervonmises_2samp, x, y, **kwargs)
     got = run(ox.cramervonmises_2samp, x, y, **kwargs)
-    return cvm_problems(ref, got, f"{label} {kwargs}".strip())
+    return cvm_problems(ref, got, f"{label} {kwargs}".strip(), _sizes(x, y))
 
 
 def assert_no_problems(problems: list[str]) -> None:
@@ -311,8 +356,9 @@ def test_anderson_ksamp_legacy_midrank_argument():
     assert _close(res.significance_level, ref.significance_level, RTOL64)
     # With variant given and an interpolated p-value, neither warns at all.
     quiet = [rng.normal(size=50), rng.normal(0.45, size=50)]
-    ref, got = run(sp.anderson_ksamp, quiet, variant="midrank"), run(
-        ox.anderson_ksamp, quiet, variant="midrank"
+    ref, got = (
+        run(sp.anderson_ksamp, quiet, variant="midrank"),
+        run(ox.anderson_ksamp, quiet, variant="midrank"),
     )
     assert ref.warnings == [], ref.warnings
     problems += anderson_problems(ref, got, "variant given, interpolated")
@@ -453,10 +499,10 @@ CVM_EXACT_PAIRS = [
     (7, 13),
     (10, 10),
     (13, 20),
-    (19, 17),
     (20, 20),
-    (20, 21),  # auto -> asymptotic
-    (25, 30),  # exact still affordable
+    (21, 7),  # auto -> asymptotic
+    (2, 21),
+    (24, 16),  # 'exact' still affordable (coprime sizes above ~17 cost 0.2 s each in scipy)
 ]
 CVM_LARGE_PAIRS = [(100, 80), (1000, 1500), (5000, 3000), (50000, 40000)]
 
@@ -526,7 +572,7 @@ def test_cramervonmises_dtypes(d1, d2):
             ref = run(sp.cramervonmises_2samp, x, y, method=method)
             got = run(ox.cramervonmises_2samp, x, y, method=method)
             label = f"{d1}/{d2} n={nx},{ny} {method}"
-            problems += cvm_problems(ref, got, label)
+            problems += cvm_problems(ref, got, label, (nx, ny))
             if ref.exc is None and got.exc is None:
                 for name in ("statistic", "pvalue"):
                     r, g = getattr(ref.value, name), getattr(got.value, name)
@@ -543,12 +589,13 @@ def test_cramervonmises_result_types():
     for x, y in [
         (rng.normal(size=8), rng.normal(size=11)),
         (rng.normal(size=80), rng.normal(size=110)),
+        (rng.normal(size=8), rng.normal(size=110)),
         (rng.normal(size=8).astype(np.float32), rng.normal(size=11).astype(np.float32)),
         (rng.normal(size=80).astype(np.float32), rng.normal(size=110).astype(np.float32)),
         (rng.integers(0, 5, 30), rng.integers(0, 5, 15)),
         (list(rng.normal(size=6)), list(rng.normal(size=5))),
     ]:
-        for method in CVM_METHODS:
+        for method in CVM_METHODS if max(len(x), len(y)) <= 20 else ("auto", "asymptotic"):
             ref = sp.cramervonmises_2samp(x, y, method=method)
             got = ox.cramervonmises_2samp(x, y, method=method)
             for name in ("statistic", "pvalue"):
@@ -620,11 +667,11 @@ def test_cramervonmises_unusual_input_like_scipy(case):
     if "method" in kwargs and isinstance(kwargs["method"], sp.PermutationMethod):
         ref = run(sp.cramervonmises_2samp, x, y, method=_permutation())
         got = run(ox.cramervonmises_2samp, x, y, method=_permutation())
-        assert_no_problems(cvm_problems(ref, got, case))
+        assert_no_problems(cvm_problems(ref, got, case, _sizes(x, y)))
         return
     ref = run(sp.cramervonmises_2samp, x, y, **kwargs)
     got = run(ox.cramervonmises_2samp, x, y, **kwargs)
-    problems = cvm_problems(ref, got, case)
+    problems = cvm_problems(ref, got, case, _sizes(x, y) if np.ndim(x) == 1 else None)
     if not problems and ref.exc is None and np.ndim(ref.value.statistic):
         # axis / keepdims: array results
         for name in ("statistic", "pvalue"):

@@ -4,8 +4,8 @@ Proportions are taken over the union of categories (reference first-seen order, 
 ones). ``chi2`` is ``scipy.stats.chi2_contingency`` on the 2 x k table of counts; PSI fills
 empty categories with 0.0001 as the numeric PSI does; Jensen-Shannon is
 ``scipy.spatial.distance.jensenshannon``; total variation is ``sum(|r - c|) / 2`` and
-L-infinity ``max(|r - c|)``. ``z`` is the two-proportion z-test on the first category
-(Evidently's test for columns with at most two values)."""
+L-infinity ``max(|r - c|)``. ``z`` is the two-proportion z-test on the first category in
+sorted order (Evidently's test for columns with at most two values)."""
 
 from __future__ import annotations
 
@@ -63,13 +63,23 @@ def aligned(ref: CategoryCounts, cur: CategoryCounts) -> tuple[list, np.ndarray,
     return labels, r, c
 
 
-def z_pvalue(r: np.ndarray, c: np.ndarray) -> float:
-    """Two-sided two-proportion z-test on the share of the first category."""
+def _first_sorted(labels: list) -> int:
+    try:
+        order = sorted(range(len(labels)), key=lambda i: labels[i])
+    except TypeError:  # mixed label types
+        order = sorted(range(len(labels)), key=lambda i: (type(labels[i]).__name__, str(labels[i])))
+    return order[0]
+
+
+def z_pvalue(labels: list, r: np.ndarray, c: np.ndarray) -> float:
+    """Two-sided two-proportion z-test on the share of the first category in sorted order
+    (as Evidently picks it), so the result does not depend on row order."""
     from scipy.stats import norm
 
+    k = _first_sorted(labels)
     n1, n2 = r.sum(), c.sum()
-    p1, p2 = r[0] / n1, c[0] / n2
-    pooled = (r[0] + c[0]) / (n1 + n2)
+    p1, p2 = r[k] / n1, c[k] / n2
+    pooled = (r[k] + c[k]) / (n1 + n2)
     if pooled in (0.0, 1.0):
         return 1.0
     z = (p1 - p2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
@@ -99,7 +109,7 @@ def compare(ref: CategoryCounts, cur: CategoryCounts) -> CategoricalDrift:
         jensenshannon=js_of(rp, cp),
         total_variation=float(diff.sum() / 2),
         linf=float(diff.max()),
-        z_pvalue=z_pvalue(r, c),
+        z_pvalue=z_pvalue(labels, r, c),
         new_categories=[label for label, n in zip(labels, r, strict=True) if n == 0],
         missing_categories=[label for label, n in zip(labels, c, strict=True) if n == 0],
     )

@@ -3,18 +3,31 @@ model version it concerns, and the HTML/JSON report as artifacts."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import tempfile
 
-_UNSAFE = re.compile(r"[^0-9A-Za-z_\-. /]")
+_UNSAFE = re.compile(r"[^0-9A-Za-z_\-. ]|\.\.")
+_MAX_COLUMN_KEY = 160
 TAG_PREFIX = "mlflow_oxide.drift."
 
 
+def column_key(column: str) -> str:
+    """The column's part of metric keys: the name itself when MLflow accepts it in a key;
+    otherwise the name with refused characters (``/``, ``..``, non-ASCII, ...) replaced by
+    ``_``, shortened if needed, plus a hash of the real name so two columns never share a key."""
+    safe = _UNSAFE.sub("_", column)
+    if safe == column and len(column) <= _MAX_COLUMN_KEY and column.strip() == column:
+        return column
+    digest = hashlib.sha1(column.encode("utf-8")).hexdigest()[:8]
+    return f"{safe.strip()[:_MAX_COLUMN_KEY]}_{digest}"
+
+
 def metric_key(column: str, name: str) -> str:
-    """``drift.<column>.<name>``, with characters MLflow refuses in keys replaced by ``_``."""
-    return f"drift.{_UNSAFE.sub('_', column)}.{name}"
+    """``drift.<column>.<name>`` (see ``column_key``)."""
+    return f"drift.{column_key(column)}.{name}"
 
 
 def log_drift(

@@ -144,6 +144,7 @@ class _Side:
         self.sample = None
         self.counts: CategoryCounts | None = None
         self.std: float | None = None
+        self.rank_error = 0.0
 
     @property
     def null_share(self) -> float:
@@ -186,9 +187,9 @@ def _threshold(thresholds: Mapping | None, column: str, test: str) -> float:
     return TESTS[test][2]
 
 
-def _value_counts(side: _Side) -> CategoryCounts | None:
-    """A numeric side's distinct values as categories (None if too many)."""
-    distinct = side.sample.distinct(MAX_VALUE_CATEGORIES)
+def _value_counts(side: _Side, limit: int = MAX_VALUE_CATEGORIES) -> CategoryCounts | None:
+    """A numeric side's distinct values as categories (None if more than ``limit``)."""
+    distinct = side.sample.distinct(limit)
     if distinct is None:
         return None
     values, weights = distinct
@@ -254,7 +255,8 @@ def _run(test: str, kind: str, ref: _Side, cur: _Side, bins: int) -> dict:
         mx, _, mn, _ = _native.ks_extremes_of(ref.sample, cur.sample)
         d = max(mx, -mn)
         n1, n2 = int(round(ref.non_null)), int(round(cur.non_null))
-        mode = "asymp" if ref.sample.weighted else "auto"
+        # A sketch that kept every value (rank_error 0) is the data: scipy's choice applies.
+        mode = "asymp" if ref.sample.weighted and ref.rank_error else "auto"
         d, p = ks_pvalue(n1, n2, d, "two-sided", mode)
         out.update(statistic=float(d), p_value=float(p))
     elif test == "anderson":
@@ -267,7 +269,7 @@ def _run(test: str, kind: str, ref: _Side, cur: _Side, bins: int) -> dict:
         raise _Delegate(cramervonmises_2samp)
     elif test == "wasserstein":
         out["statistic"] = _binned.normalized_wasserstein_of(ref.sample, cur.sample, ref.std)
-    elif kind == "numeric" and test in _SHARE_TESTS:
+    elif kind == "numeric" and test in _SHARE_TESTS and not _few_values(ref, cur, bins):
         _, r, c = _binned.proportions(ref.sample, cur.sample, bins)
         out["statistic"] = _shares_measure(test, r, c)
     else:
@@ -292,6 +294,13 @@ def _run(test: str, kind: str, ref: _Side, cur: _Side, bins: int) -> dict:
 
 
 _SHARE_TESTS = ("psi", "jensenshannon", "kl_div", "hellinger", "tvd", "linf")
+
+
+def _few_values(ref: _Side, cur: _Side, bins: int) -> bool:
+    """At most ``bins`` distinct values in both samples together: quantile bins would merge
+    values (a 0/1 column would fall into one bin), so shares are taken per value."""
+    rc, cc = _value_counts(ref, bins), _value_counts(cur, bins)
+    return rc is not None and cc is not None and len(set(rc.labels) | set(cc.labels)) <= bins
 
 
 def _shares_measure(test: str, r: np.ndarray, c: np.ndarray) -> float:
@@ -386,6 +395,7 @@ def drift_report(
                     if ref_kind == "numeric":
                         stats = reference.numeric_stats(name)
                         ref.std = stats["std"]
+                        ref.rank_error = stats["rank_error"]
                         if stats["count"]:
                             ref.sample = reference.sample(name)
                     else:

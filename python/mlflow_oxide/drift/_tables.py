@@ -14,9 +14,9 @@ def is_table(x) -> bool:
 
 def column_names(table) -> list[str]:
     kind = _module(table)
-    if kind == "pyarrow":
+    if kind == "pyarrow" and hasattr(table, "schema"):
         return list(table.schema.names)
-    if kind in ("pandas", "polars"):
+    if kind in ("pandas", "polars") and hasattr(table, "columns"):
         return [str(c) for c in table.columns]
     raise TypeError(
         "expected a pandas or polars DataFrame, a pyarrow Table or a BaselineProfile, "

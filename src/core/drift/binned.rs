@@ -4,35 +4,27 @@
 
 use super::sample::Sample;
 
-/// Quantiles of a sample. Unit-weight samples use numpy's default (`method="linear"`) with
-/// its exact arithmetic, so edges equal `np.quantile`'s; weighted samples (sketches) take the
-/// first point whose cumulative weight reaches the quantile (inverted CDF).
+/// Quantiles of a sample with numpy's default (`method="linear"`) and its exact arithmetic,
+/// so edges equal `np.quantile`'s. A weighted sample (a sketch) counts as its values repeated
+/// by their weights: exact for a profile that kept every distinct value with its count.
 pub fn quantiles(s: &Sample, qs: &[f64]) -> Vec<f64> {
-    qs.iter()
-        .map(|&q| {
-            if s.is_weighted() {
-                inverted_cdf(s, q)
-            } else {
-                linear(s, q)
-            }
-        })
-        .collect()
+    qs.iter().map(|&q| linear(s, q)).collect()
 }
 
 fn linear(s: &Sample, q: f64) -> f64 {
-    let n = s.len();
+    let n = s.total();
     // numpy's `_compute_virtual_index(n, q, 1, 1)` and `_lerp`, operation for operation.
-    let virtual_index = n as f64 * q + (1.0 - q) - 1.0;
-    let last = (n - 1) as f64;
+    let virtual_index = n * q + (1.0 - q) - 1.0;
+    let last = n - 1.0;
     let (lo, hi, t) = if virtual_index >= last {
-        (n - 1, n - 1, 0.0)
+        (last, last, 0.0)
     } else if virtual_index < 0.0 {
-        (0, 0, 0.0)
+        (0.0, 0.0, 0.0)
     } else {
         let lo = virtual_index.floor();
-        (lo as usize, lo as usize + 1, virtual_index - lo)
+        (lo, lo + 1.0, virtual_index - lo)
     };
-    let (a, b) = (s.value(lo), s.value(hi));
+    let (a, b) = (value_at(s, lo), value_at(s, hi));
     let diff = b - a;
     if t >= 0.5 {
         b - diff * (1.0 - t)
@@ -41,13 +33,16 @@ fn linear(s: &Sample, q: f64) -> f64 {
     }
 }
 
-fn inverted_cdf(s: &Sample, q: f64) -> f64 {
-    let target = q * s.total();
+/// The value at 0-based position `pos` of the sample expanded by its weights.
+fn value_at(s: &Sample, pos: f64) -> f64 {
+    if !s.is_weighted() {
+        return s.value(pos as usize);
+    }
+    // Smallest count c with weight_below(c) > pos: value c - 1 covers that position.
     let (mut lo, mut hi) = (1, s.len());
-    // First i (1-based count) with weight_below(i) >= target.
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if s.weight_below(mid) >= target {
+        if s.weight_below(mid) > pos {
             hi = mid;
         } else {
             lo = mid + 1;

@@ -163,3 +163,12 @@ fn profiles_merge_and_round_trip() {
     };
     assert!(a.merge(&other).is_err());
 }
+
+#[test]
+fn weighted_quantiles_expand_counts_like_numpy() {
+    // [0, 1, 1, 1, 2, 5, 5] as distinct values with counts.
+    let raw = sample(&[0.0, 1.0, 1.0, 1.0, 2.0, 5.0, 5.0]);
+    let weighted = Sample::from_points(&[0.0, 1.0, 2.0, 5.0], &[1.0, 3.0, 1.0, 2.0]);
+    let qs: Vec<f64> = (0..=20).map(|i| i as f64 / 20.0).collect();
+    assert_eq!(quantiles(&raw, &qs), quantiles(&weighted, &qs));
+}
