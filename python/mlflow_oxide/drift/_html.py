@@ -60,7 +60,7 @@ def _figure(plot: dict, title: str) -> str:
         other = plot.get("other_categories", 0)
         suffix = f" (top {len(labels)}; {other} more)" if other else ""
         ax.set_title(f"{title}: category shares{suffix}")
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(figure)
 
 
