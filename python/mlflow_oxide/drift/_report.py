@@ -325,6 +325,29 @@ class _Delegate(Exception):
         self.function = function
 
 
+def _read_raw(column, name: str, kind: str, side: _Side) -> np.ndarray | None:
+    """Fill ``side`` from a table column; numeric values are returned, to be sorted."""
+    if kind == "numeric":
+        values, side.nulls = numeric(column, name)
+        return values
+    labels, counts, side.nulls = categories(column, name)
+    side.counts = CategoryCounts(labels, counts, side.nulls)
+    return None
+
+
+def _read_profile(profile: BaselineProfile, name: str, kind: str, side: _Side) -> None:
+    """Fill ``side`` from a baseline profile's column (its sketch is already sorted)."""
+    if kind == "numeric":
+        stats = profile.numeric_stats(name)
+        side.std, side.rank_error = stats["std"], stats["rank_error"]
+        if stats["count"]:
+            side.sample = profile.sample(name)
+    else:
+        labels, counts = profile.category_counts(name)
+        side.counts = CategoryCounts(labels, counts, side.nulls)
+    return None
+
+
 def drift_report(
     reference,
     current,
@@ -368,7 +391,7 @@ def drift_report(
     sides: dict[str, tuple[_Side, _Side]] = {}
     kinds: dict[str, str] = {}
     errors: dict[str, str] = {}
-    to_sort: list[tuple[str, int, np.ndarray]] = []
+    to_sort: list[tuple[_Side, np.ndarray]] = []
     raw: dict[str, tuple] = {}
     for name in columns:
         cur_col = _tables.get_column(current, name)
@@ -390,37 +413,24 @@ def drift_report(
             continue
         kinds[name] = ref_kind
         try:
-            for i, side in enumerate((ref, cur)):
-                if i == 0 and is_profile:
-                    if ref_kind == "numeric":
-                        stats = reference.numeric_stats(name)
-                        ref.std = stats["std"]
-                        ref.rank_error = stats["rank_error"]
-                        if stats["count"]:
-                            ref.sample = reference.sample(name)
-                    else:
-                        labels, counts = reference.category_counts(name)
-                        ref.counts = CategoryCounts(labels, counts, ref.nulls)
-                    continue
-                col = cur_col if i else _tables.get_column(reference, name)
-                if ref_kind == "numeric":
-                    values, side.nulls = numeric(col, name)
-                    if i == 0:
-                        side.std = float(np.std(values)) if values.size else 0.0
-                        raw[name] = (values,)
-                    else:
-                        raw[name] = raw.get(name, (None,))[:1] + (values,)
-                    if values.size:
-                        to_sort.append((name, i, values))
-                else:
-                    labels, counts, side.nulls = categories(col, name)
-                    side.counts = CategoryCounts(labels, counts, side.nulls)
+            if is_profile:
+                ref_values = _read_profile(reference, name, ref_kind, ref)
+            else:
+                ref_values = _read_raw(ref_col, name, ref_kind, ref)
+                if ref_values is not None:
+                    ref.std = float(np.std(ref_values)) if ref_values.size else 0.0
+            cur_values = _read_raw(cur_col, name, ref_kind, cur)
         except (TypeError, ValueError) as e:
             errors[name] = f"unreadable column: {e}"
+            continue
+        if ref_kind == "numeric":
+            raw[name] = (ref_values, cur_values)
+            for side, values in ((ref, ref_values), (cur, cur_values)):
+                if values is not None and values.size:
+                    to_sort.append((side, values))
 
-    sorted_samples = sort_samples([v for _, _, v in to_sort])
-    for (name, i, _), sample in zip(to_sort, sorted_samples, strict=True):
-        sides[name][i].sample = sample
+    for (side, _), sample in zip(to_sort, sort_samples([v for _, v in to_sort]), strict=True):
+        side.sample = sample
 
     def column_result(name: str) -> ColumnDrift:
         ref, cur = sides[name]
