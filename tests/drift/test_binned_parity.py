@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import mlflow_oxide.drift as ox
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -28,8 +29,6 @@ import pyarrow as pa
 import pytest
 import scipy.stats as sp
 from scipy.spatial.distance import jensenshannon as scipy_jensenshannon
-
-import mlflow_oxide.drift as ox
 
 RTOL64 = 1e-12
 RTOL32 = 1e-6

@@ -128,7 +128,9 @@ def common_problems(ref: Outcome, got: Outcome, label: str) -> list[str] | None:
 def value_problems(ref_value, got_value, label: str, names: tuple[str, ...]) -> list[str]:
     problems = []
     if type(got_value).__name__ != type(ref_value).__name__:
-        return [f"{label}: result is {type(got_value).__name__}, scipy's {type(ref_value).__name__}"]
+        return [
+            f"{label}: result is {type(got_value).__name__}, scipy's {type(ref_value).__name__}"
+        ]
     for name in names:
         if not hasattr(got_value, name):
             problems.append(f"{label}: result has no {name!r}")
@@ -178,7 +180,9 @@ def cvm_float32_problems(ref_value, got_value, label: str, nx: int, ny: int) -> 
     scipy's p(T) does over that statistic tolerance."""
     problems = []
     if type(got_value).__name__ != type(ref_value).__name__:
-        return [f"{label}: result is {type(got_value).__name__}, scipy's {type(ref_value).__name__}"]
+        return [
+            f"{label}: result is {type(got_value).__name__}, scipy's {type(ref_value).__name__}"
+        ]
     k, N = nx * ny, nx + ny
     t_ref, t_got = float(ref_value.statistic), float(got_value.statistic)
     t_tol = RTOL32 * (abs(t_ref) + (4 * k - 1) / (6 * N))
@@ -520,7 +524,9 @@ def test_cramervonmises_small_all_methods(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(("nx", "ny"), CVM_LARGE_PAIRS, ids=[f"{a}x{b}" for a, b in CVM_LARGE_PAIRS])
+@pytest.mark.parametrize(
+    ("nx", "ny"), CVM_LARGE_PAIRS, ids=[f"{a}x{b}" for a, b in CVM_LARGE_PAIRS]
+)
 def test_cramervonmises_large(nx, ny, kind):
     problems = []
     for seed in SEEDS if max(nx, ny) < 50000 else SEEDS[:1]:

@@ -193,7 +193,7 @@ def anderson_ksamp(samples, midrank=_NoValue, *, variant=_NoValue, method=None):
     return_critical_values = variant is _NoValue
     if variant is _NoValue:
         variant = "midrank" if (midrank is _NoValue or midrank) else "right"
-    A2kN = _native.anderson_ksamp_of(sorted_samples, variant)
+    A2kN = np.float64(_native.anderson_ksamp_of(sorted_samples, variant))
 
     # From here on, scipy's own standardization and p-value interpolation.
     k = len(arrays)
@@ -263,7 +263,10 @@ def cramervonmises_2samp(x, y, method="auto", *, axis=0, nan_policy="propagate",
     nx, ny = len(xa), len(ya)
     if nx <= 1 or ny <= 1:
         raise Decline("fewer than two observations")
-    (sx, sy), dtype = _sorted_all([xa, ya])
+    (sx, sy), _ = _sorted_all([xa, ya])
+    # scipy's result type: the inputs' common type, at least floating.
+    dtype = np.result_type(xa.dtype, ya.dtype)
+    dtype = dtype.type if dtype.kind == "f" else np.float64
     if method == "auto":
         method = "asymptotic" if max(nx, ny) > 20 else "exact"
     u = dtype(_native.cramervonmises_u_of(sx, sy))

@@ -39,20 +39,27 @@ def numeric(x, name: str) -> tuple[np.ndarray, int]:
     left out."""
     kind = _module(x)
     if kind == "pandas":
+        import pandas as pd
+
+        if not (pd.api.types.is_numeric_dtype(x.dtype) or pd.api.types.is_bool_dtype(x.dtype)):
+            if x.dtype != object:
+                raise TypeError(f"{name} is not numeric: dtype {x.dtype}")
+            return numeric(x.to_numpy(), name)
         if isinstance(x.dtype, np.dtype):
             a = x.to_numpy()
         else:
             a = x.to_numpy(dtype=np.float64, na_value=np.nan)
     elif kind == "pyarrow":
+        import pyarrow as pa
         import pyarrow.compute as pc
 
-        if not is_numeric_dtype(x):
+        if not (is_numeric_dtype(x) or pa.types.is_boolean(x.type)):
             raise TypeError(f"{name} is not numeric: {x.type}")
         a = pc.cast(x, "float64").to_numpy(zero_copy_only=False)
     elif kind == "polars":
         import polars as pl
 
-        if not x.dtype.is_numeric():
+        if not (x.dtype.is_numeric() or x.dtype == pl.Boolean):
             raise TypeError(f"{name} is not numeric: {x.dtype}")
         a = x.cast(pl.Float64).to_numpy() if x.dtype != pl.Float32 else x.to_numpy()
     else:
@@ -78,30 +85,49 @@ def numeric(x, name: str) -> tuple[np.ndarray, int]:
 
 
 def categories(x, name: str) -> tuple[list, np.ndarray, int]:
-    """Distinct non-null values (in first-seen order), their counts, and the null count.
-    Counting runs in pandas' / Arrow's hash tables."""
+    """Distinct non-null values in first-seen order, their counts, and the null count (None,
+    NaN, NA and Arrow/polars nulls). Counting runs in Arrow's or pandas' hash tables."""
     kind = _module(x)
+    if kind == "polars":
+        x = x.to_arrow()
+        kind = "pyarrow"
     if kind == "pyarrow":
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         if isinstance(x, pa.ChunkedArray):
             x = x.combine_chunks()
         nulls = x.null_count
-        counts = x.drop_null().value_counts()
+        x = x.drop_null()
+        if pa.types.is_floating(x.type):
+            nan = pc.is_nan(x)
+            nulls += pc.sum(nan).as_py() or 0
+            x = x.filter(pc.invert(nan))
+        counts = x.value_counts()
         labels = counts.field("values").to_pylist()
         return labels, np.asarray(counts.field("counts"), dtype=np.float64), nulls
-    if kind == "polars":
-        x = x.to_pandas()
     import pandas as pd
 
     s = x if isinstance(x, pd.Series) else pd.Series(np.asarray(x, dtype=object))
     if s.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional")
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        # Codes give first-seen order and leave out categories the data never uses.
+        codes = s.cat.codes.to_numpy()
+        present = codes[codes >= 0]
+        order = pd.unique(present)
+        counts = np.bincount(present, minlength=len(s.cat.categories))[order]
+        labels = [_plain(s.cat.categories[c]) for c in order]
+        return labels, counts.astype(np.float64), int((codes < 0).sum())
     # One hash pass counts the nulls too (None, NaN and NA fall in the null slot).
     counts = s.value_counts(dropna=False, sort=False)
     null = counts.index.isna()
     nulls = int(counts[null].sum()) if null.any() else 0
     if null.any():
         counts = counts[~null]
-    labels = [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()]
+    labels = [_plain(v) for v in counts.index.tolist()]
     return labels, counts.to_numpy(dtype=np.float64), nulls
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v

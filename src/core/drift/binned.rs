@@ -13,8 +13,8 @@ pub fn quantiles(s: &Sample, qs: &[f64]) -> Vec<f64> {
 
 fn linear(s: &Sample, q: f64) -> f64 {
     let n = s.total();
-    // numpy's `_compute_virtual_index(n, q, 1, 1)` and `_lerp`, operation for operation.
-    let virtual_index = n * q + (1.0 - q) - 1.0;
+    // numpy's virtual index for "linear", `(n - 1) * q`, and `_lerp`, operation for operation.
+    let virtual_index = (n - 1.0) * q;
     let last = n - 1.0;
     let (lo, hi, t) = if virtual_index >= last {
         (last, last, 0.0)
