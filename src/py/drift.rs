@@ -19,7 +19,7 @@ use crate::core::drift::sketch::Sketch;
 use crate::core::drift::two_sample::{ks_extremes, wasserstein};
 use crate::core::metrics::states::{LabelValue, StateKind};
 use crate::error::{value_error, CoreResult};
-use crate::runtime::Cancel;
+use crate::runtime::{self, Cancel};
 
 /// A float column borrowed as a plain slice, so it can cross into `py.detach`.
 #[derive(Clone, Copy)]
@@ -141,16 +141,44 @@ pub fn sorted_samples<'py>(py: Python<'py>, columns: Vec<Floats<'py>>) -> PyResu
     Ok(samples.into_iter().map(|s| PySample(Arc::new(s))).collect())
 }
 
+/// numpy-linear quantiles of an unsorted column (no sort: radix selection).
+#[pyfunction]
+pub fn quantiles_unsorted<'py>(
+    py: Python<'py>,
+    values: Floats<'py>,
+    qs: Vec<f64>,
+) -> PyResult<Vec<f64>> {
+    let values = slice(&values, "values")?;
+    interrupt::run(py, values.len(), |cancel| match values {
+        Slice::F64(a) => binned::quantiles_unsorted(a, &qs, cancel),
+        Slice::F32(a) => binned::quantiles_unsorted(a, &qs, cancel),
+    })
+}
+
+/// Weight per bin of `edges` for an unsorted column (see `DriftSample.bin_counts`).
+#[pyfunction]
+pub fn bin_counts_unsorted<'py>(
+    py: Python<'py>,
+    values: Floats<'py>,
+    edges: Vec<f64>,
+) -> PyResult<Vec<f64>> {
+    let values = slice(&values, "values")?;
+    interrupt::run(py, values.len(), |cancel| match values {
+        Slice::F64(a) => binned::bin_counts_unsorted(a, &edges, cancel),
+        Slice::F32(a) => binned::bin_counts_unsorted(a, &edges, cancel),
+    })
+}
+
 /// `(max(cdf1 - cdf2), where first, min(cdf1 - cdf2), where first)`.
 #[pyfunction]
 pub fn ks_extremes_of(py: Python<'_>, a: &PySample, b: &PySample) -> (f64, f64, f64, f64) {
-    let e = py.detach(|| ks_extremes(&a.0, &b.0));
+    let e = py.detach(|| runtime::install(|| ks_extremes(&a.0, &b.0)));
     (e.max, e.max_at, e.min, e.min_at)
 }
 
 #[pyfunction]
 pub fn wasserstein_of(py: Python<'_>, u: &PySample, v: &PySample) -> f64 {
-    py.detach(|| wasserstein(&u.0, &v.0))
+    py.detach(|| runtime::install(|| wasserstein(&u.0, &v.0)))
 }
 
 /// scipy's `A2kN` (before its normalization and critical values).
@@ -175,7 +203,7 @@ pub fn anderson_ksamp_of(
 
 #[pyfunction]
 pub fn cramervonmises_u_of(py: Python<'_>, x: &PySample, y: &PySample) -> PyResult<f64> {
-    Ok(py.detach(|| rank::cramervonmises_u(&x.0, &y.0))?)
+    Ok(py.detach(|| runtime::install(|| rank::cramervonmises_u(&x.0, &y.0)))?)
 }
 
 #[pyclass(name = "DriftProfileCore", module = "mlflow_oxide._native")]
@@ -329,6 +357,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyProfile>()?;
     m.add_function(wrap_pyfunction!(sort_samples, m)?)?;
     m.add_function(wrap_pyfunction!(sorted_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(bin_counts_unsorted, m)?)?;
+    m.add_function(wrap_pyfunction!(quantiles_unsorted, m)?)?;
     m.add_function(wrap_pyfunction!(ks_extremes_of, m)?)?;
     m.add_function(wrap_pyfunction!(wasserstein_of, m)?)?;
     m.add_function(wrap_pyfunction!(anderson_ksamp_of, m)?)?;

@@ -75,6 +75,8 @@ def numeric(x, name: str) -> tuple[np.ndarray, int]:
         raise TypeError(f"{name} is not numeric: dtype {a.dtype}")
     if a.dtype not in (np.float64, np.float32):
         a = a.astype(np.float64)
+    if np.isfinite(a).all():  # the common case, one pass
+        return np.ascontiguousarray(a), 0
     missing = np.isnan(a)
     nulls = int(missing.sum())
     if nulls:

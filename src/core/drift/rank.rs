@@ -1,7 +1,9 @@
 //! Rank-based two-sample tests, statistics only (their p-values stay scipy's code in Python):
 //! the Anderson-Darling k-sample statistic and the Cramér-von Mises U statistic.
 
-use super::sample::{walk, Sample};
+use rayon::prelude::*;
+
+use super::sample::{spans, walk, walk2, Sample};
 use crate::core::metrics::sum::Sum;
 use crate::error::{value_error, CoreResult};
 
@@ -83,19 +85,27 @@ pub fn anderson_ksamp(samples: &[&Sample], variant: Variant) -> CoreResult<f64> 
 /// `nx * sum((rx - i)^2) + ny * sum((ry - j)^2)`.
 pub fn cramervonmises_u(x: &Sample, y: &Sample) -> CoreResult<f64> {
     unit_weights(&[x, y], "cramervonmises_2samp")?;
-    let mut terms = [Sum::default(), Sum::default()];
-    let mut below = 0usize;
-    walk(&[x, y], |step| {
-        let group: usize = step.here.iter().sum();
-        let rank = (2 * below + group + 1) as f64 / 2.0;
-        for (s, sum) in terms.iter_mut().enumerate() {
-            let first = step.upto[s] - step.here[s];
-            for i in first + 1..=step.upto[s] {
-                let d = rank - i as f64;
-                sum.add(d * d);
-            }
-        }
-        below += group;
-    });
+    let parts = 4 * rayon::current_num_threads();
+    let terms = spans(x, y, parts)
+        .into_par_iter()
+        .map(|span| {
+            let (mut tx, mut ty) = (Sum::default(), Sum::default());
+            walk2(x, y, span, |_, i, j, here_x, here_y| {
+                let group = here_x + here_y;
+                let below = i - here_x + j - here_y;
+                let rank = (2 * below + group + 1) as f64 / 2.0;
+                for (sum, upto, here) in [(&mut tx, i, here_x), (&mut ty, j, here_y)] {
+                    for index in upto - here + 1..=upto {
+                        let d = rank - index as f64;
+                        sum.add(d * d);
+                    }
+                }
+            });
+            [tx, ty]
+        })
+        .reduce(
+            || [Sum::default(), Sum::default()],
+            |[a0, a1], [b0, b1]| [a0.merge(b0), a1.merge(b1)],
+        );
     Ok(x.len() as f64 * terms[0].value() + y.len() as f64 * terms[1].value())
 }

@@ -151,6 +151,76 @@ fn cumulative(weights: &[f64]) -> Vec<f64> {
     cum
 }
 
+/// A stretch of two samples that shares no value with any other stretch: `a[a.0..a.1]` and
+/// `b[b.0..b.1]`.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    pub a: (usize, usize),
+    pub b: (usize, usize),
+}
+
+/// Rows from which a two-sample walk is split into spans walked in parallel.
+const PARALLEL_FROM: usize = 1 << 18;
+
+/// Split two samples into about `parts` value ranges, in ascending order; equal values never
+/// straddle two spans (both cut at the first index whose key reaches the pivot).
+pub fn spans(a: &Sample, b: &Sample, parts: usize) -> Vec<Span> {
+    let larger = if a.len() >= b.len() { a } else { b };
+    let parts = if a.len() + b.len() < PARALLEL_FROM {
+        1
+    } else {
+        parts.max(1)
+    };
+    let mut cuts = vec![(0, 0)];
+    for k in 1..parts {
+        let pivot = larger.keys[k * larger.len() / parts];
+        let cut = (
+            a.keys.partition_point(|&x| x < pivot),
+            b.keys.partition_point(|&x| x < pivot),
+        );
+        if cut != *cuts.last().unwrap() {
+            cuts.push(cut);
+        }
+    }
+    cuts.push((a.len(), b.len()));
+    cuts.windows(2)
+        .map(|w| Span {
+            a: (w[0].0, w[1].0),
+            b: (w[0].1, w[1].1),
+        })
+        .collect()
+}
+
+/// Visit the distinct values of a span of two samples ascending: `(key, a_upto, b_upto,
+/// a_here, b_here)` with counts `<=` the value (global indices) and counts equal to it.
+#[inline]
+pub fn walk2(
+    a: &Sample,
+    b: &Sample,
+    span: Span,
+    mut visit: impl FnMut(u64, usize, usize, usize, usize),
+) {
+    let (mut i, ie) = span.a;
+    let (mut j, je) = span.b;
+    let (ak, bk) = (&a.keys[..ie], &b.keys[..je]);
+    while i < ie || j < je {
+        let k = match (ak.get(i), bk.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => unreachable!(),
+        };
+        let (i0, j0) = (i, j);
+        while i < ie && ak[i] == k {
+            i += 1;
+        }
+        while j < je && bk[j] == k {
+            j += 1;
+        }
+        visit(k, i, j, i - i0, j - j0);
+    }
+}
+
 /// One distinct value of the pooled samples, as the walk sees it.
 pub struct Step<'a> {
     pub value: f64,
