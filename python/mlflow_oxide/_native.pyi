@@ -355,7 +355,8 @@ class DriftProfileCore:
     def merge(self, other: DriftProfileCore) -> DriftProfileCore: ...
     def columns(self) -> list[tuple[str, str, str, int, int]]:
         """(name, "numeric" | "categorical", dtype, rows, nulls) per column."""
-    def sample(self, name: str) -> DriftSample: ...
+    def sample(self, name: str, means: bool = False) -> DriftSample:
+        """Points at block maxima, or at block means (for Wasserstein distances)."""
     def numeric_stats(self, name: str) -> tuple[float, float, float, float, int, int]:
         """(count, mean, std, rank_error, capacity, points)."""
     def categories(self, name: str) -> tuple[list, list[float]]: ...

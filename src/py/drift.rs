@@ -294,9 +294,11 @@ impl PyProfile {
             .collect()
     }
 
-    /// A numeric column's sketch as a weighted sample.
-    fn sample(&self, name: &str) -> PyResult<PySample> {
-        Ok(PySample(Arc::new(sketch_of(&self.0, name)?.sample()?)))
+    /// A numeric column's sketch as a weighted sample: points at block maxima, or at block
+    /// means (`means=True`, for Wasserstein distances).
+    #[pyo3(signature = (name, means=false))]
+    fn sample(&self, name: &str, means: bool) -> PyResult<PySample> {
+        Ok(PySample(Arc::new(sketch_of(&self.0, name)?.sample(means)?)))
     }
 
     /// `(count, mean, std, rank_error, capacity, points)` of a numeric column.

@@ -171,9 +171,11 @@ class BaselineProfile:
             "points": points,
         }
 
-    def sample(self, name: str):
-        """The numeric column's sketch as a weighted sample (for the native tests)."""
-        return self._core.sample(name)
+    def sample(self, name: str, means: bool = False):
+        """The numeric column's sketch as a weighted sample for the native tests: points at
+        block maxima (the CDF bound holds there) or, with ``means``, at block means (used for
+        Wasserstein distances, so wide tail blocks do not move their mass to the block's end)."""
+        return self._core.sample(name, means)
 
     def category_counts(self, name: str) -> tuple[list, np.ndarray]:
         labels, counts = self._core.categories(name)

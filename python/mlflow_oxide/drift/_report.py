@@ -145,6 +145,8 @@ class _Side:
         self.counts: CategoryCounts | None = None
         self.std: float | None = None
         self.rank_error = 0.0
+        # A profile's sketch with points at block means, for Wasserstein (see _profile).
+        self.mean_sample = None
 
     @property
     def null_share(self) -> float:
@@ -268,7 +270,8 @@ def _run(test: str, kind: str, ref: _Side, cur: _Side, bins: int) -> dict:
 
         raise _Delegate(cramervonmises_2samp)
     elif test == "wasserstein":
-        out["statistic"] = _binned.normalized_wasserstein_of(ref.sample, cur.sample, ref.std)
+        reference = ref.mean_sample if ref.mean_sample is not None else ref.sample
+        out["statistic"] = _binned.normalized_wasserstein_of(reference, cur.sample, ref.std)
     elif kind == "numeric" and test in _SHARE_TESTS and not _few_values(ref, cur, bins):
         _, r, c = _binned.proportions(ref.sample, cur.sample, bins)
         out["statistic"] = _shares_measure(test, r, c)
@@ -342,6 +345,7 @@ def _read_profile(profile: BaselineProfile, name: str, kind: str, side: _Side) -
         side.std, side.rank_error = stats["std"], stats["rank_error"]
         if stats["count"]:
             side.sample = profile.sample(name)
+            side.mean_sample = profile.sample(name, means=True)
     else:
         labels, counts = profile.category_counts(name)
         side.counts = CategoryCounts(labels, counts, side.nulls)

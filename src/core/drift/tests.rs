@@ -94,7 +94,7 @@ fn sketch_rank_error_bounds_its_cdf_through_merges() {
     }
     let merged = merged.unwrap();
     let all: Vec<f64> = parts.concat();
-    let points = merged.sample().unwrap();
+    let points = merged.sample(false).unwrap();
     let (values, _) = merged.points();
     assert!(values.len() <= 64);
     assert!(merged.rank_error > 0.0 && merged.rank_error < 0.1);
