@@ -25,6 +25,12 @@ pub enum CoreError {
     /// Ctrl-C reached a long computation.
     #[error("interrupted")]
     Cancelled,
+    /// An object store request that failed after its retries (names the object).
+    #[error("{0}")]
+    Storage(String),
+    /// A local file or directory an artifact transfer reads or writes.
+    #[error("{0}")]
+    Io(String),
     /// A serialized state that cannot be read back.
     #[error("{0}")]
     Decode(String),

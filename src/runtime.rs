@@ -59,3 +59,30 @@ impl Cancel {
         }
     }
 }
+
+static IO: Mutex<Option<(u32, Arc<tokio::runtime::Runtime>)>> = Mutex::new(None);
+
+/// The tokio runtime artifact transfers run on: created on first use, re-created in a forked
+/// child (an inherited runtime has no worker threads behind it; it is leaked, never dropped).
+pub fn io() -> Arc<tokio::runtime::Runtime> {
+    let pid = std::process::id();
+    let mut slot = IO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((owner, rt)) = slot.as_ref() {
+        if *owner == pid {
+            return Arc::clone(rt);
+        }
+    }
+    if let Some((_, inherited)) = slot.take() {
+        std::mem::forget(inherited);
+    }
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .thread_name("mlflow-oxide-io")
+            .enable_all()
+            .build()
+            .expect("tokio runtime"),
+    );
+    *slot = Some((pid, Arc::clone(&rt)));
+    rt
+}

@@ -1,4 +1,5 @@
 //! Pure Rust: no pyo3 anywhere below this module, so everything is testable with `cargo test`.
+pub mod artifacts;
 pub mod drift;
 pub mod metrics;
 pub mod tracking;

@@ -56,6 +56,13 @@ create_exception!(
     "SQLite failed."
 );
 
+create_exception!(
+    mlflow_oxide._native,
+    StorageError,
+    PyException,
+    "An object store request failed after its retries."
+);
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("StoreError", py.get_type::<StoreError>())?;
@@ -66,6 +73,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("AlreadyExists", py.get_type::<AlreadyExists>())?;
     m.add("DatabaseBusy", py.get_type::<DatabaseBusy>())?;
     m.add("DatabaseError", py.get_type::<DatabaseError>())?;
+    m.add("StorageError", py.get_type::<StorageError>())?;
     Ok(())
 }
 
@@ -82,6 +90,8 @@ impl From<CoreError> for PyErr {
             CoreError::Sql { .. } => DatabaseError::new_err(text),
             CoreError::Value(_) | CoreError::Decode(_) => PyValueError::new_err(text),
             CoreError::Cancelled => PyKeyboardInterrupt::new_err(text),
+            CoreError::Storage(_) => StorageError::new_err(text),
+            CoreError::Io(_) => pyo3::exceptions::PyOSError::new_err(text),
         }
     }
 }

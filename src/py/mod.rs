@@ -2,6 +2,7 @@
 //! tuples. One file per core area.
 
 mod arrays;
+mod artifacts;
 mod drift;
 mod errors;
 mod extract;
@@ -17,6 +18,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tracking::SqliteTracking>()?;
     metrics::register(m)?;
     drift::register(m)?;
+    artifacts::register(m)?;
     metric_states::register(m)?;
     m.add(
         "EXPERIMENT_ID_SENTINEL",

@@ -1,0 +1,266 @@
+"""MLflow's S3 artifact repository with the transfers done natively (object_store, tokio).
+
+Everything else (URI parsing, trace data, multipart-upload and presigned-URL APIs of the
+proxied artifact server) is MLflow's own code: this class only replaces how bytes move. Object
+keys are built exactly as the stock repository builds them, so either side reads what the
+other wrote. Settings MLflow applies per request that the native client does not carry
+(``MLFLOW_S3_UPLOAD_EXTRA_ARGS``, ``MLFLOW_S3_EXPECTED_BUCKET_OWNER``) send the call to the
+stock implementation."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import posixpath
+
+from mlflow.entities import FileInfo
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INTERNAL_ERROR,
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+)
+from mlflow.store.artifact.artifact_repo import _sanitize_path_for_windows
+from mlflow.store.artifact.s3_artifact_repo import S3ArtifactRepository
+from mlflow.utils.file_utils import relative_path_to_artifact_path
+from mlflow.utils.uri import validate_path_within_directory
+
+from mlflow_oxide import _native
+from mlflow_oxide.artifacts._progress import TransferProgress
+from mlflow_oxide.artifacts._settings import Transfer, enabled
+
+
+def _needs_stock() -> bool:
+    from mlflow.environment_variables import (
+        MLFLOW_S3_EXPECTED_BUCKET_OWNER,
+        MLFLOW_S3_UPLOAD_EXTRA_ARGS,
+    )
+
+    return not enabled() or bool(
+        MLFLOW_S3_UPLOAD_EXTRA_ARGS.get() or MLFLOW_S3_EXPECTED_BUCKET_OWNER.get()
+    )
+
+
+def _content_type(path: str) -> str | None:
+    # As MLflow's S3 repository sets it (ContentEncoding, for .gz and the like, is not carried).
+    return mimetypes.guess_type(path)[0]
+
+
+class OxideS3ArtifactRepository(S3ArtifactRepository):
+    """``s3://`` artifact repository: many files at once, multipart uploads and ranged
+    parallel downloads, memory bounded by the parts in flight (see ``_settings``)."""
+
+    _store_cache: tuple | None = None
+
+    def _native_store(self, bucket: str):
+        import boto3
+        from mlflow.environment_variables import (
+            MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE,
+            MLFLOW_S3_ENDPOINT_URL,
+            MLFLOW_S3_IGNORE_TLS,
+        )
+
+        settings = Transfer.from_env()
+        endpoint = MLFLOW_S3_ENDPOINT_URL.get() or None
+        addressing = (MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE.get() or "auto").lower()
+        virtual = addressing == "virtual" or (addressing == "auto" and endpoint is None)
+        ignore_tls = bool(MLFLOW_S3_IGNORE_TLS.get())
+        session = boto3.Session()
+        region = session.region_name or os.environ.get("AWS_REGION") or "us-east-1"
+        key = (bucket, endpoint, virtual, ignore_tls, region, settings.max_retries)
+        if self._store_cache is not None and self._store_cache[0] == key:
+            return self._store_cache[1]
+        if self._access_key_id:
+            static = (self._access_key_id, self._secret_access_key, self._session_token)
+
+            def credentials():
+                return static
+        else:
+            # boto3's chain (environment, profiles, SSO, container and instance roles);
+            # refreshable credentials renew themselves in get_frozen_credentials().
+            resolved = session.get_credentials()
+            credentials = None
+            if resolved is not None:
+
+                def credentials():
+                    frozen = resolved.get_frozen_credentials()
+                    return (frozen.access_key, frozen.secret_key, frozen.token)
+
+        store = _native.ArtifactStore.s3(
+            bucket,
+            region,
+            endpoint=endpoint,
+            ignore_tls=ignore_tls,
+            virtual_hosted=virtual,
+            credentials=credentials,
+            max_retries=settings.max_retries,
+            retry_timeout=settings.retry_timeout,
+        )
+        self._store_cache = (key, store)
+        return store
+
+    # --- uploads -------------------------------------------------------------------------
+
+    def _upload(self, bucket: str, files: list[tuple[str, str]], desc: str) -> None:
+        settings = Transfer.from_env()
+        total = sum(os.path.getsize(local) for local, _ in files)
+        triples = [(local, key, _content_type(local)) for local, key in files]
+        with TransferProgress(desc, total, len(files)) as progress:
+            try:
+                self._native_store(bucket).upload(
+                    triples,
+                    settings.concurrency,
+                    settings.part_size,
+                    settings.multipart_threshold,
+                    progress,
+                )
+            except (_native.StorageError, _native.NotFound, OSError) as e:
+                raise MlflowException(
+                    f"Uploading artifacts to {self.artifact_uri} failed: {e}",
+                    error_code=INTERNAL_ERROR,
+                ) from e
+
+    def log_artifact(self, local_file, artifact_path=None):
+        if _needs_stock():
+            return super().log_artifact(local_file, artifact_path)
+        bucket, dest_path = self.parse_s3_compliant_uri(self.artifact_uri)
+        if artifact_path:
+            dest_path = posixpath.join(dest_path, artifact_path)
+        dest_path = posixpath.join(dest_path, os.path.basename(local_file))
+        self._upload(bucket, [(local_file, dest_path)], "Uploading artifact")
+
+    def log_artifacts(self, local_dir, artifact_path=None):
+        if _needs_stock():
+            return super().log_artifacts(local_dir, artifact_path)
+        bucket, dest_path = self.parse_s3_compliant_uri(self.artifact_uri)
+        if artifact_path:
+            dest_path = posixpath.join(dest_path, artifact_path)
+        local_dir = os.path.abspath(local_dir)
+        files = []
+        for root, _, filenames in os.walk(local_dir):
+            upload_path = dest_path
+            if root != local_dir:
+                rel_path = relative_path_to_artifact_path(os.path.relpath(root, local_dir))
+                upload_path = posixpath.join(dest_path, rel_path)
+            files.extend((os.path.join(root, f), posixpath.join(upload_path, f)) for f in filenames)
+        if files:
+            self._upload(bucket, files, "Uploading artifacts")
+
+    # --- listing and deletion ------------------------------------------------------------
+
+    def delete_artifacts(self, artifact_path=None):
+        if _needs_stock():
+            return super().delete_artifacts(artifact_path)
+        bucket, dest_path = self.parse_s3_compliant_uri(self.artifact_uri)
+        if artifact_path:
+            dest_path = posixpath.join(dest_path, artifact_path)
+        dest_path = dest_path.rstrip("/") if dest_path else ""
+        try:
+            self._native_store(bucket).delete(dest_path)
+        except _native.StorageError as e:
+            raise MlflowException(
+                f"Deleting {dest_path!r} in {self.artifact_uri} failed: {e}",
+                error_code=INTERNAL_ERROR,
+            ) from e
+
+    # --- downloads -----------------------------------------------------------------------
+
+    def _download_file(self, remote_file_path, local_path):
+        if _needs_stock():
+            return super()._download_file(remote_file_path, local_path)
+        bucket, root = self.parse_s3_compliant_uri(self.artifact_uri)
+        self._download(bucket, [(posixpath.join(root, remote_file_path), local_path, None)])
+
+    def _download(self, bucket: str, files: list[tuple[str, str, int | None]]) -> None:
+        settings = Transfer.from_env()
+        total = sum(size or 0 for _, _, size in files)
+        with TransferProgress("Downloading artifacts", total, len(files)) as progress:
+            try:
+                self._native_store(bucket).download(
+                    files,
+                    settings.concurrency,
+                    settings.part_size,
+                    settings.multipart_threshold,
+                    progress,
+                )
+            except _native.NotFound as e:
+                raise MlflowException(
+                    f"Downloading artifacts from {self.artifact_uri} failed: {e}",
+                    error_code=RESOURCE_DOES_NOT_EXIST,
+                ) from e
+            except (_native.StorageError, OSError) as e:
+                raise MlflowException(
+                    f"Downloading artifacts from {self.artifact_uri} failed: {e}",
+                    error_code=INTERNAL_ERROR,
+                ) from e
+
+    def download_artifacts(self, artifact_path, dst_path=None):
+        """Same contract as MLflow's: every file of a directory is listed in one paginated
+        listing and fetched concurrently (large files in parallel ranges)."""
+        if _needs_stock():
+            return super().download_artifacts(artifact_path, dst_path)
+        from mlflow.utils.file_utils import create_tmp_dir
+
+        if dst_path:
+            dst_path = os.path.abspath(dst_path)
+            if not os.path.exists(dst_path):
+                raise MlflowException(
+                    message=(
+                        "The destination path for downloaded artifacts does not"
+                        f" exist! Destination path: {dst_path}"
+                    ),
+                    error_code=RESOURCE_DOES_NOT_EXIST,
+                )
+            if not os.path.isdir(dst_path):
+                raise MlflowException(
+                    message=(
+                        "The destination path for downloaded artifacts must be a directory!"
+                        f" Destination path: {dst_path}"
+                    ),
+                    error_code=INVALID_PARAMETER_VALUE,
+                )
+        else:
+            dst_path = create_tmp_dir()
+        bucket, root = self.parse_s3_compliant_uri(self.artifact_uri)
+        root = root.rstrip("/")
+        path = (artifact_path or "").strip("/")
+        prefix = posixpath.join(root, path) if path else root
+        store = self._native_store(bucket)
+        listed = store.list_all(prefix + "/" if prefix else "")
+        files = []
+        for key, size in listed:
+            if key.endswith("/") and size == 0:  # directory marker
+                continue
+            self._verify_listed_object_contains_artifact_path_prefix(key, root)
+            relative = posixpath.relpath(key, root) if root else key
+            local = self._create_download_destination(relative, dst_path)
+            files.append((key, local, size))
+        if not files:
+            if not path:
+                return dst_path
+            # Not a directory: a single file (missing files fail as MLflow's do).
+            local = self._create_download_destination(path, dst_path)
+            files = [(prefix, local, None)]
+        self._download(bucket, files)
+        if path:
+            sanitized = _sanitize_path_for_windows(path)
+            local_path = os.path.join(dst_path, os.path.normpath(sanitized))
+            validate_path_within_directory(dst_path, local_path)
+            return local_path
+        return dst_path
+
+    def list_artifacts(self, path=None):
+        if _needs_stock():
+            return super().list_artifacts(path)
+        bucket, artifact_path = self.parse_s3_compliant_uri(self.artifact_uri)
+        dest_path = posixpath.join(artifact_path, path) if path else artifact_path
+        dest_path = dest_path.rstrip("/") if dest_path else ""
+        files, dirs = self._native_store(bucket).list(dest_path)
+        infos = []
+        for prefix in dirs:
+            self._verify_listed_object_contains_artifact_path_prefix(prefix, artifact_path)
+            infos.append(FileInfo(posixpath.relpath(prefix, artifact_path), True, None))
+        for key, size in files:
+            self._verify_listed_object_contains_artifact_path_prefix(key, artifact_path)
+            infos.append(FileInfo(posixpath.relpath(key, artifact_path), False, int(size)))
+        return sorted(infos, key=lambda f: f.path)

@@ -1,0 +1,66 @@
+use std::sync::Arc;
+
+use super::store::local;
+use super::transfer::{delete_prefix, download_all, list, upload_all, Download, Upload};
+use super::{Options, Progress};
+use crate::runtime::{io, Cancel};
+
+#[test]
+fn local_round_trip_with_multipart_and_ranged_reads() {
+    let dir = std::env::temp_dir().join(format!("oxide-artifacts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (src, root, dst) = (dir.join("src"), dir.join("root"), dir.join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    let big: Vec<u8> = (0..3_000_003u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(src.join("big.bin"), &big).unwrap();
+    std::fs::write(src.join("small.txt"), b"hello").unwrap();
+    let store = local(root.to_str().unwrap()).unwrap();
+    let opts = Options {
+        concurrency: 3,
+        part_size: 1 << 20,
+        multipart_threshold: 1 << 20,
+    };
+    let (progress, cancel) = (Progress::default(), Cancel::default());
+    io().block_on(async {
+        let files = ["big.bin", "small.txt"]
+            .iter()
+            .map(|n| Upload {
+                local: src.join(n),
+                key: format!("run/artifacts/{n}"),
+                content_type: None,
+            })
+            .collect();
+        upload_all(&store, files, &opts, &progress, &cancel)
+            .await
+            .unwrap();
+        let (files, dirs) = list(&store, "run/artifacts").await.unwrap();
+        assert!(dirs.is_empty());
+        assert_eq!(files.len(), 2);
+        let downloads = files
+            .iter()
+            .map(|(k, size)| Download {
+                key: k.clone(),
+                local: dst.join(k.rsplit('/').next().unwrap()),
+                size: Some(*size),
+            })
+            .collect();
+        download_all(&store, downloads, &opts, &progress, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(delete_prefix(&store, "run").await.unwrap(), 2);
+    });
+    assert_eq!(std::fs::read(dst.join("big.bin")).unwrap(), big);
+    assert_eq!(std::fs::read(dst.join("small.txt")).unwrap(), b"hello");
+    assert_eq!(
+        progress.bytes.load(std::sync::atomic::Ordering::Relaxed),
+        2 * (big.len() as u64 + 5)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dst)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+    let _ = Arc::strong_count(&store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

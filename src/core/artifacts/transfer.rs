@@ -1,0 +1,386 @@
+//! Moving files between local disk and an object store. Uploads: small files whole and many
+//! at once; large files multipart, one at a time with `concurrency` parts in flight, aborted
+//! on any failure or Ctrl-C so no partial object becomes visible. Downloads: ranged GETs in
+//! parallel for large files, written into a temporary file next to the destination, checked
+//! for size, then renamed into place.
+
+use std::path::{Path as LocalPath, PathBuf};
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, ObjectStore, PutMultipartOptions, PutOptions, WriteMultipart,
+};
+use tokio::io::AsyncReadExt;
+
+use super::{Options, Progress};
+use crate::error::{CoreError, CoreResult};
+use crate::runtime::Cancel;
+
+pub struct Upload {
+    pub local: PathBuf,
+    pub key: String,
+    /// `Content-Type` to store (MLflow guesses it from the file name).
+    pub content_type: Option<String>,
+}
+
+fn put_options(f: &Upload) -> PutMultipartOptions {
+    let mut attributes = Attributes::new();
+    if let Some(content_type) = &f.content_type {
+        attributes.insert(Attribute::ContentType, content_type.clone().into());
+    }
+    PutMultipartOptions {
+        attributes,
+        ..Default::default()
+    }
+}
+
+pub struct Download {
+    pub key: String,
+    pub local: PathBuf,
+    /// The object's size when a listing already gave it.
+    pub size: Option<u64>,
+}
+
+fn storage(what: &str, key: &str, e: object_store::Error) -> CoreError {
+    match e {
+        object_store::Error::NotFound { .. } => {
+            CoreError::NotFound(format!("{what} {key}: no such object"))
+        }
+        e => CoreError::Storage(format!("{what} {key} failed: {e}")),
+    }
+}
+
+fn io(path: &LocalPath, e: std::io::Error) -> CoreError {
+    CoreError::Io(format!("{}: {e}", path.display()))
+}
+
+fn key_path(key: &str) -> CoreResult<Path> {
+    Path::parse(key).map_err(|e| CoreError::Value(format!("invalid object key {key:?}: {e}")))
+}
+
+pub async fn upload_all(
+    store: &Arc<dyn ObjectStore>,
+    files: Vec<Upload>,
+    opts: &Options,
+    progress: &Progress,
+    cancel: &Cancel,
+) -> CoreResult<()> {
+    let mut small = Vec::new();
+    let mut large = Vec::new();
+    for f in files {
+        let size = tokio::fs::metadata(&f.local)
+            .await
+            .map_err(|e| io(&f.local, e))?
+            .len();
+        if size >= opts.multipart_threshold {
+            large.push(f);
+        } else {
+            small.push(f);
+        }
+    }
+    stream::iter(small)
+        .map(|f| upload_small(store, f, progress, cancel))
+        .buffer_unordered(opts.concurrency.max(1))
+        .try_collect::<Vec<()>>()
+        .await?;
+    for f in large {
+        upload_large(store, f, opts, progress, cancel).await?;
+    }
+    Ok(())
+}
+
+async fn upload_small(
+    store: &Arc<dyn ObjectStore>,
+    f: Upload,
+    progress: &Progress,
+    cancel: &Cancel,
+) -> CoreResult<()> {
+    cancel.check()?;
+    let data = tokio::fs::read(&f.local)
+        .await
+        .map_err(|e| io(&f.local, e))?;
+    let len = data.len() as u64;
+    let options = PutOptions {
+        attributes: put_options(&f).attributes,
+        ..Default::default()
+    };
+    store
+        .put_opts(&key_path(&f.key)?, data.into(), options)
+        .await
+        .map_err(|e| storage("upload of", &f.key, e))?;
+    progress.add_bytes(len);
+    progress.file_done();
+    Ok(())
+}
+
+async fn upload_large(
+    store: &Arc<dyn ObjectStore>,
+    f: Upload,
+    opts: &Options,
+    progress: &Progress,
+    cancel: &Cancel,
+) -> CoreResult<()> {
+    let location = key_path(&f.key)?;
+    let mut file = tokio::fs::File::open(&f.local)
+        .await
+        .map_err(|e| io(&f.local, e))?;
+    let upload = store
+        .put_multipart_opts(&location, put_options(&f))
+        .await
+        .map_err(|e| storage("multipart upload of", &f.key, e))?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, opts.part_size);
+    let mut buf = vec![0u8; opts.part_size];
+    let outcome: CoreResult<()> = async {
+        loop {
+            cancel.check()?;
+            let mut filled = 0;
+            while filled < buf.len() {
+                let n = file
+                    .read(&mut buf[filled..])
+                    .await
+                    .map_err(|e| io(&f.local, e))?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                return Ok(());
+            }
+            writer
+                .wait_for_capacity(opts.concurrency.max(1))
+                .await
+                .map_err(|e| storage("multipart upload of", &f.key, e))?;
+            writer.write(&buf[..filled]);
+            progress.add_bytes(filled as u64);
+        }
+    }
+    .await;
+    match outcome {
+        Ok(()) => {
+            writer
+                .finish()
+                .await
+                .map_err(|e| storage("multipart upload of", &f.key, e))?;
+            progress.file_done();
+            Ok(())
+        }
+        Err(e) => {
+            // Best effort: the upload failed already; its parts must not linger.
+            let _ = writer.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// A temporary name next to `dst`, so the final rename never crosses file systems.
+fn partial_path(dst: &LocalPath) -> PathBuf {
+    let name = dst
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dst.with_file_name(format!(".{name}.oxide-partial-{}", std::process::id()))
+}
+
+pub async fn download_all(
+    store: &Arc<dyn ObjectStore>,
+    files: Vec<Download>,
+    opts: &Options,
+    progress: &Progress,
+    cancel: &Cancel,
+) -> CoreResult<()> {
+    let mut small = Vec::new();
+    let mut large = Vec::new();
+    for f in files {
+        match f.size {
+            Some(size) if size < opts.multipart_threshold => small.push(f),
+            _ => large.push(f),
+        }
+    }
+    stream::iter(small)
+        .map(|f| download_one(store, f, opts, 1, progress, cancel))
+        .buffer_unordered(opts.concurrency.max(1))
+        .try_collect::<Vec<()>>()
+        .await?;
+    for f in large {
+        download_one(store, f, opts, opts.concurrency.max(1), progress, cancel).await?;
+    }
+    Ok(())
+}
+
+async fn download_one(
+    store: &Arc<dyn ObjectStore>,
+    f: Download,
+    opts: &Options,
+    parallel: usize,
+    progress: &Progress,
+    cancel: &Cancel,
+) -> CoreResult<()> {
+    cancel.check()?;
+    let location = key_path(&f.key)?;
+    let size = match f.size {
+        Some(size) => size,
+        None => {
+            store
+                .head(&location)
+                .await
+                .map_err(|e| storage("download of", &f.key, e))?
+                .size
+        }
+    };
+    if let Some(parent) = f.local.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| io(parent, e))?;
+    }
+    let partial = partial_path(&f.local);
+    let result = fetch(
+        store, &location, &f.key, &partial, size, opts, parallel, progress, cancel,
+    )
+    .await;
+    if let Err(e) = result {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(e);
+    }
+    tokio::fs::rename(&partial, &f.local)
+        .await
+        .map_err(|e| io(&f.local, e))?;
+    progress.file_done();
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)] // one download's whole context, passed once
+async fn fetch(
+    store: &Arc<dyn ObjectStore>,
+    location: &Path,
+    key: &str,
+    partial: &LocalPath,
+    size: u64,
+    opts: &Options,
+    parallel: usize,
+    progress: &Progress,
+    cancel: &Cancel,
+) -> CoreResult<()> {
+    let file = std::fs::File::create(partial).map_err(|e| io(partial, e))?;
+    file.set_len(size).map_err(|e| io(partial, e))?;
+    let part = opts.part_size.max(1) as u64;
+    let ranges: Vec<std::ops::Range<u64>> = (0..size.div_ceil(part))
+        .map(|i| i * part..((i + 1) * part).min(size))
+        .collect();
+    let file = &file;
+    stream::iter(ranges)
+        .map(|range| async move {
+            cancel.check()?;
+            let bytes = store
+                .get_range(location, range.clone())
+                .await
+                .map_err(|e| storage("download of", key, e))?;
+            if bytes.len() as u64 != range.end - range.start {
+                return Err(CoreError::Storage(format!(
+                    "download of {key}: expected {} bytes at offset {}, got {}",
+                    range.end - range.start,
+                    range.start,
+                    bytes.len()
+                )));
+            }
+            write_at(file, &bytes, range.start).map_err(|e| io(partial, e))?;
+            progress.add_bytes(bytes.len() as u64);
+            Ok(())
+        })
+        .buffer_unordered(parallel)
+        .try_collect::<Vec<()>>()
+        .await?;
+    let written = file.metadata().map_err(|e| io(partial, e))?.len();
+    if written != size {
+        return Err(CoreError::Storage(format!(
+            "download of {key}: {written} bytes written, the object has {size}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_at(file: &std::fs::File, data: &[u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(data, offset)
+}
+
+#[cfg(windows)]
+fn write_at(file: &std::fs::File, mut data: &[u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !data.is_empty() {
+        let n = file.seek_write(data, offset)?;
+        data = &data[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+/// Objects directly under `prefix` (key, size) and the "directories" below it.
+pub async fn list(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &str,
+) -> CoreResult<(Vec<(String, u64)>, Vec<String>)> {
+    let location = if prefix.is_empty() {
+        None
+    } else {
+        Some(key_path(prefix)?)
+    };
+    let listing = store
+        .list_with_delimiter(location.as_ref())
+        .await
+        .map_err(|e| storage("listing of", prefix, e))?;
+    let files = listing
+        .objects
+        .into_iter()
+        .map(|o| (o.location.to_string(), o.size))
+        .collect();
+    let dirs = listing
+        .common_prefixes
+        .into_iter()
+        .map(|p| p.to_string())
+        .collect();
+    Ok((files, dirs))
+}
+
+/// Every object under `prefix` (key, size), in one paginated listing.
+pub async fn list_all(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &str,
+) -> CoreResult<Vec<(String, u64)>> {
+    let location = if prefix.is_empty() {
+        None
+    } else {
+        Some(key_path(prefix)?)
+    };
+    store
+        .list(location.as_ref())
+        .map_ok(|o| (o.location.to_string(), o.size))
+        .try_collect()
+        .await
+        .map_err(|e| storage("listing of", prefix, e))
+}
+
+/// Delete every object under `prefix`; returns how many were deleted.
+pub async fn delete_prefix(store: &Arc<dyn ObjectStore>, prefix: &str) -> CoreResult<u64> {
+    let location = if prefix.is_empty() {
+        None
+    } else {
+        Some(key_path(prefix)?)
+    };
+    let keys: Vec<Path> = store
+        .list(location.as_ref())
+        .map_ok(|o| o.location)
+        .try_collect()
+        .await
+        .map_err(|e| storage("listing of", prefix, e))?;
+    let count = keys.len() as u64;
+    store
+        .delete_stream(stream::iter(keys.into_iter().map(Ok)).boxed())
+        .try_collect::<Vec<_>>()
+        .await
+        .map_err(|e| storage("deletion under", prefix, e))?;
+    Ok(count)
+}

@@ -1,0 +1,248 @@
+//! Binding of artifact transfer: one `ArtifactStore` per artifact root. Every call runs on
+//! the tokio runtime while the calling thread, GIL released, reports progress and watches for
+//! Ctrl-C (which cancels the transfer: multipart uploads are aborted, partial files removed).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use object_store::aws::AwsCredential;
+use object_store::{CredentialProvider, ObjectStore};
+use pyo3::prelude::*;
+
+use crate::core::artifacts::store::{self, S3Config};
+use crate::core::artifacts::transfer::{self, Download, Upload};
+use crate::core::artifacts::{Options, Progress};
+use crate::error::CoreResult;
+use crate::runtime::{self, Cancel};
+
+/// Credentials from a Python callable returning `(key_id, secret, token | None)` (boto3's
+/// chain, which refreshes expiring credentials itself); asked again at most once a minute.
+#[derive(Debug)]
+struct PythonCredentials {
+    source: Py<PyAny>,
+    cached: Mutex<Option<(Arc<AwsCredential>, Instant)>>,
+}
+
+const CREDENTIALS_TTL: Duration = Duration::from_secs(60);
+
+#[async_trait]
+impl CredentialProvider for PythonCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        if let Some((credential, at)) = self.cached.lock().unwrap().as_ref() {
+            if at.elapsed() < CREDENTIALS_TTL {
+                return Ok(Arc::clone(credential));
+            }
+        }
+        let fresh: (String, String, Option<String>) = Python::attach(|py| {
+            self.source.call0(py)?.extract(py)
+        })
+        .map_err(|e: PyErr| object_store::Error::Generic {
+            store: "S3",
+            source: format!("resolving AWS credentials failed: {e}").into(),
+        })?;
+        let credential = Arc::new(AwsCredential {
+            key_id: fresh.0,
+            secret_key: fresh.1,
+            token: fresh.2,
+        });
+        *self.cached.lock().unwrap() = Some((Arc::clone(&credential), Instant::now()));
+        Ok(credential)
+    }
+}
+
+#[pyclass(name = "ArtifactStore", module = "mlflow_oxide._native", frozen)]
+pub struct PyArtifactStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+fn options(concurrency: usize, part_size: usize, multipart_threshold: u64) -> Options {
+    Options {
+        concurrency: concurrency.max(1),
+        part_size: part_size.max(1),
+        multipart_threshold,
+    }
+}
+
+/// Run `work` on the I/O runtime; meanwhile report `(bytes, files)` to `progress` every
+/// 100 ms and turn Ctrl-C into cancellation.
+fn run<T, F>(
+    py: Python<'_>,
+    progress: Option<&Py<PyAny>>,
+    work: impl FnOnce(Arc<Progress>, Arc<Cancel>) -> F,
+) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: Future<Output = CoreResult<T>> + Send + 'static,
+{
+    let counters = Arc::new(Progress::default());
+    let cancel = Arc::new(Cancel::default());
+    let future = work(Arc::clone(&counters), Arc::clone(&cancel));
+    let (done, finished) = channel();
+    runtime::io().spawn(async move {
+        let _ = done.send(future.await);
+    });
+    let watched = Arc::clone(&counters);
+    let outcome = py.detach(move || loop {
+        match finished.recv_timeout(Duration::from_millis(100)) {
+            Ok(result) => return Ok(result),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(signal) = Python::attach(|py| {
+                    py.check_signals()?;
+                    report(py, progress, &watched)
+                }) {
+                    cancel.cancel();
+                    let _ = finished.recv();
+                    return Err(signal);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "artifact transfer task panicked",
+                ))
+            }
+        }
+    })?;
+    report(py, progress, &counters)?;
+    Ok(outcome?)
+}
+
+fn report(py: Python<'_>, progress: Option<&Py<PyAny>>, counters: &Progress) -> PyResult<()> {
+    if let Some(callback) = progress {
+        callback.call1(
+            py,
+            (
+                counters.bytes.load(Ordering::Relaxed),
+                counters.files.load(Ordering::Relaxed),
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+#[pymethods]
+impl PyArtifactStore {
+    #[staticmethod]
+    #[pyo3(signature = (bucket, region, endpoint=None, ignore_tls=false, virtual_hosted=false,
+                        credentials=None, max_retries=10, retry_timeout=180.0))]
+    #[allow(clippy::too_many_arguments)] // mirrors MLflow's S3 settings one by one
+    fn s3(
+        bucket: String,
+        region: String,
+        endpoint: Option<String>,
+        ignore_tls: bool,
+        virtual_hosted: bool,
+        credentials: Option<Py<PyAny>>,
+        max_retries: usize,
+        retry_timeout: f64,
+    ) -> PyResult<Self> {
+        let config = S3Config {
+            bucket,
+            region,
+            endpoint,
+            ignore_tls,
+            virtual_hosted,
+            unsigned: credentials.is_none(),
+            max_retries,
+            retry_timeout: Duration::from_secs_f64(retry_timeout.max(0.0)),
+        };
+        let provider = credentials.map(|source| {
+            Arc::new(PythonCredentials {
+                source,
+                cached: Mutex::new(None),
+            }) as store::Credentials
+        });
+        Ok(PyArtifactStore {
+            store: store::s3(&config, provider)?,
+        })
+    }
+
+    #[staticmethod]
+    fn local(root: String) -> PyResult<Self> {
+        Ok(PyArtifactStore {
+            store: store::local(&root)?,
+        })
+    }
+
+    /// Upload `(local_file, key, content_type | None)` triples.
+    #[pyo3(signature = (files, concurrency, part_size, multipart_threshold, progress=None))]
+    fn upload(
+        &self,
+        py: Python<'_>,
+        files: Vec<(PathBuf, String, Option<String>)>,
+        concurrency: usize,
+        part_size: usize,
+        multipart_threshold: u64,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let store = Arc::clone(&self.store);
+        let opts = options(concurrency, part_size, multipart_threshold);
+        let files = files
+            .into_iter()
+            .map(|(local, key, content_type)| Upload {
+                local,
+                key,
+                content_type,
+            })
+            .collect();
+        run(py, progress.as_ref(), move |counters, cancel| async move {
+            transfer::upload_all(&store, files, &opts, &counters, &cancel).await
+        })
+    }
+
+    /// Download `(key, local_file, size | None)` triples.
+    #[pyo3(signature = (files, concurrency, part_size, multipart_threshold, progress=None))]
+    fn download(
+        &self,
+        py: Python<'_>,
+        files: Vec<(String, PathBuf, Option<u64>)>,
+        concurrency: usize,
+        part_size: usize,
+        multipart_threshold: u64,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let store = Arc::clone(&self.store);
+        let opts = options(concurrency, part_size, multipart_threshold);
+        let files = files
+            .into_iter()
+            .map(|(key, local, size)| Download { key, local, size })
+            .collect();
+        run(py, progress.as_ref(), move |counters, cancel| async move {
+            transfer::download_all(&store, files, &opts, &counters, &cancel).await
+        })
+    }
+
+    /// `([(key, size)], [directory prefix])` directly under `prefix`.
+    fn list(&self, py: Python<'_>, prefix: String) -> PyResult<(Vec<(String, u64)>, Vec<String>)> {
+        let store = Arc::clone(&self.store);
+        run(py, None, move |_, _| async move {
+            transfer::list(&store, &prefix).await
+        })
+    }
+
+    /// Every `(key, size)` under `prefix`, recursively.
+    fn list_all(&self, py: Python<'_>, prefix: String) -> PyResult<Vec<(String, u64)>> {
+        let store = Arc::clone(&self.store);
+        run(py, None, move |_, _| async move {
+            transfer::list_all(&store, &prefix).await
+        })
+    }
+
+    /// Delete every object under `prefix`; returns the count.
+    fn delete(&self, py: Python<'_>, prefix: String) -> PyResult<u64> {
+        let store = Arc::clone(&self.store);
+        run(py, None, move |_, _| async move {
+            transfer::delete_prefix(&store, &prefix).await
+        })
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyArtifactStore>()
+}
