@@ -57,6 +57,9 @@ impl CredentialProvider for PythonCredentials {
     }
 }
 
+/// Objects `(key, size)` and directory prefixes directly under a prefix.
+type Listing = (Vec<(String, u64)>, Vec<String>);
+
 #[pyclass(name = "ArtifactStore", module = "mlflow_oxide._native", frozen)]
 pub struct PyArtifactStore {
     store: Arc<dyn ObjectStore>,
@@ -219,7 +222,7 @@ impl PyArtifactStore {
     }
 
     /// `([(key, size)], [directory prefix])` directly under `prefix`.
-    fn list(&self, py: Python<'_>, prefix: String) -> PyResult<(Vec<(String, u64)>, Vec<String>)> {
+    fn list(&self, py: Python<'_>, prefix: String) -> PyResult<Listing> {
         let store = Arc::clone(&self.store);
         run(py, None, move |_, _| async move {
             transfer::list(&store, &prefix).await
