@@ -1,7 +1,7 @@
 """Native core of mlflow-oxide (Rust). Plain tuples in and out; ``mlflow_oxide.tracking``
 turns them into MLflow entities and owns MLflow's contract."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -363,3 +363,55 @@ class DriftProfileCore:
     def to_bytes(self) -> bytes: ...
     @staticmethod
     def from_bytes(data: bytes) -> DriftProfileCore: ...
+
+# --- artifact transfer (mlflow_oxide.artifacts is the public API) ----------------------------
+
+class StorageError(Exception):
+    """An object store request failed after its retries (the message names the object)."""
+
+class ArtifactStore:
+    """One artifact root's object store. Every call runs on a tokio runtime with the GIL
+    released; Ctrl-C cancels it (multipart uploads aborted, partial downloads removed);
+    ``progress(bytes, files)`` is called about every 100 ms."""
+
+    @staticmethod
+    def s3(
+        bucket: str,
+        region: str,
+        endpoint: str | None = None,
+        ignore_tls: bool = False,
+        virtual_hosted: bool = False,
+        credentials: Callable[[], tuple[str, str, str | None]] | None = None,
+        max_retries: int = 10,
+        retry_timeout: float = 180.0,
+    ) -> ArtifactStore:
+        """``credentials`` returns ``(key_id, secret, token)``; asked again at most once a
+        minute. None: unsigned requests."""
+    @staticmethod
+    def local(root: str) -> ArtifactStore: ...
+    def upload(
+        self,
+        files: list[tuple[str, str, str | None]],
+        concurrency: int,
+        part_size: int,
+        multipart_threshold: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """``(local_file, key, content_type)``: files below the threshold whole and
+        ``concurrency`` at once; larger ones multipart with ``concurrency`` parts in flight."""
+    def download(
+        self,
+        files: list[tuple[str, str, int | None]],
+        concurrency: int,
+        part_size: int,
+        multipart_threshold: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """``(key, local_file, size)``: written to a temporary file beside the destination,
+        size-checked, renamed; large files in ``concurrency`` parallel ranges."""
+    def list(self, prefix: str) -> tuple[list[tuple[str, int]], list[str]]:
+        """Objects ``(key, size)`` and directory prefixes directly under ``prefix``."""
+    def list_all(self, prefix: str) -> list[tuple[str, int]]:
+        """Every object under ``prefix``, recursively."""
+    def delete(self, prefix: str) -> int:
+        """Delete every object under ``prefix``; returns how many."""
