@@ -46,6 +46,16 @@ def _content_type(path: str) -> str | None:
     return mimetypes.guess_type(path)[0]
 
 
+def _parents(keys: set[str]) -> set[str]:
+    """Every proper prefix directory of the keys."""
+    parents = set()
+    for key in keys:
+        parts = key.split("/")
+        for i in range(1, len(parts)):
+            parents.add("/".join(parts[:i]))
+    return parents
+
+
 class OxideS3ArtifactRepository(S3ArtifactRepository):
     """``s3://`` artifact repository: many files at once, multipart uploads and ranged
     parallel downloads, memory bounded by the parts in flight (see ``_settings``)."""
@@ -227,9 +237,10 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         prefix = posixpath.join(root, path) if path else root
         store = self._native_store(bucket)
         listed = store.list_all(prefix + "/" if prefix else "")
+        parents = _parents({key for key, _ in listed})
         files = []
         for key, size in listed:
-            if key.endswith("/") and size == 0:  # directory marker
+            if size == 0 and key in parents:  # a directory marker ("dir/", listed as "dir")
                 continue
             self._verify_listed_object_contains_artifact_path_prefix(key, root)
             relative = posixpath.relpath(key, root) if root else key
@@ -256,6 +267,14 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         dest_path = posixpath.join(artifact_path, path) if path else artifact_path
         dest_path = dest_path.rstrip("/") if dest_path else ""
         files, dirs = self._native_store(bucket).list(dest_path)
+        dir_keys = {d.rstrip("/") for d in dirs}
+        # Directory markers ("dir/", 0 bytes) come back without their slash: skip them as
+        # MLflow does (the listed directory's own marker, or one standing beside its dir).
+        files = [
+            (key, size)
+            for key, size in files
+            if not (size == 0 and (key == dest_path or key in dir_keys))
+        ]
         infos = []
         for prefix in dirs:
             self._verify_listed_object_contains_artifact_path_prefix(prefix, artifact_path)
