@@ -401,17 +401,18 @@ class ArtifactStore:
         ``concurrency`` at once; larger ones multipart with ``concurrency`` parts in flight."""
     def download(
         self,
-        files: list[tuple[str, str, int | None]],
+        files: list[tuple[str, str, int | None, str | None]],
         concurrency: int,
         part_size: int,
         multipart_threshold: int,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        """``(key, local_file, size)``: written to a temporary file beside the destination,
-        size-checked, renamed; large files in ``concurrency`` parallel ranges."""
+        """``(key, local_file, size, etag)``: written to a temporary file beside the
+        destination, size-checked (and MD5-checked against a single-part ETag when fetched in
+        one piece), renamed; large files in ``concurrency`` parallel ranges."""
     def list(self, prefix: str) -> tuple[list[tuple[str, int]], list[str]]:
         """Objects ``(key, size)`` and directory prefixes directly under ``prefix``."""
-    def list_all(self, prefix: str) -> list[tuple[str, int]]:
-        """Every object under ``prefix``, recursively."""
+    def list_all(self, prefix: str) -> list[tuple[str, int, str | None]]:
+        """Every object ``(key, size, etag)`` under ``prefix``, recursively."""
     def delete(self, prefix: str) -> int:
         """Delete every object under ``prefix``; returns how many."""

@@ -199,12 +199,12 @@ impl PyArtifactStore {
         })
     }
 
-    /// Download `(key, local_file, size | None)` triples.
+    /// Download `(key, local_file, size | None, etag | None)`.
     #[pyo3(signature = (files, concurrency, part_size, multipart_threshold, progress=None))]
     fn download(
         &self,
         py: Python<'_>,
-        files: Vec<(String, PathBuf, Option<u64>)>,
+        files: Vec<(String, PathBuf, Option<u64>, Option<String>)>,
         concurrency: usize,
         part_size: usize,
         multipart_threshold: u64,
@@ -214,7 +214,12 @@ impl PyArtifactStore {
         let opts = options(concurrency, part_size, multipart_threshold);
         let files = files
             .into_iter()
-            .map(|(key, local, size)| Download { key, local, size })
+            .map(|(key, local, size, etag)| Download {
+                key,
+                local,
+                size,
+                etag,
+            })
             .collect();
         run(py, progress.as_ref(), move |counters, cancel| async move {
             transfer::download_all(&store, files, &opts, &counters, &cancel).await
@@ -229,8 +234,12 @@ impl PyArtifactStore {
         })
     }
 
-    /// Every `(key, size)` under `prefix`, recursively.
-    fn list_all(&self, py: Python<'_>, prefix: String) -> PyResult<Vec<(String, u64)>> {
+    /// Every `(key, size, etag)` under `prefix`, recursively.
+    fn list_all(
+        &self,
+        py: Python<'_>,
+        prefix: String,
+    ) -> PyResult<Vec<(String, u64, Option<String>)>> {
         let store = Arc::clone(&self.store);
         run(py, None, move |_, _| async move {
             transfer::list_all(&store, &prefix).await

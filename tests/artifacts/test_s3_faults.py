@@ -79,35 +79,34 @@ repo.log_artifact(warm)
 repo.download_artifacts("warm.txt", os.path.join(work, "warm-dst"))
 
 size = int(os.environ["OXIDE_TEST_SIZE"])
-src = os.path.join(work, "big.bin")
-digest = hashlib.sha256()
-with open(src, "wb") as f:
-    for _ in range(size // MiB):
-        chunk = os.urandom(MiB)
-        digest.update(chunk)
-        f.write(chunk)
-del chunk
-
 out = {"budget": Transfer.from_env().memory_budget, "file_size": size}
-out["reset"] = reset_peak()
-before = status("VmHWM")
-out["rss_before_upload"] = status("VmRSS")
-repo.log_artifact(src)
-out["upload_growth"] = status("VmHWM") - before
-
-dst = os.path.join(work, "dst")
-os.mkdir(dst)
-reset_peak()
-before = status("VmHWM")
-local = repo.download_artifacts("big.bin", dst)
-out["download_growth"] = status("VmHWM") - before
-
-check = hashlib.sha256()
-with open(local, "rb") as f:
-    while data := f.read(MiB):
-        check.update(data)
-out["same_bytes"] = check.hexdigest() == digest.hexdigest()
-out["downloaded_size"] = os.path.getsize(local)
+if os.environ["OXIDE_TEST_PHASE"] == "upload":
+    src = os.path.join(work, "big.bin")
+    digest = hashlib.sha256()
+    with open(src, "wb") as f:
+        for _ in range(size // MiB):
+            chunk = os.urandom(MiB)
+            digest.update(chunk)
+            f.write(chunk)
+    del chunk
+    out["reset"] = reset_peak()
+    before = status("VmHWM")
+    repo.log_artifact(src)
+    out["growth"] = status("VmHWM") - before
+    out["sha256"] = digest.hexdigest()
+else:
+    dst = os.path.join(work, "dst")
+    os.mkdir(dst)
+    out["reset"] = reset_peak()
+    before = status("VmHWM")
+    local = repo.download_artifacts("big.bin", dst)
+    out["growth"] = status("VmHWM") - before
+    check = hashlib.sha256()
+    with open(local, "rb") as f:
+        while data := f.read(MiB):
+            check.update(data)
+    out["sha256"] = check.hexdigest()
+    out["downloaded_size"] = os.path.getsize(local)
 print("RESULT " + json.dumps(out), flush=True)
 """
 
@@ -124,27 +123,37 @@ ALLOWANCE = 40 * MiB
 
 
 def test_bounded_memory_upload_and_download(bucket, s3_env, tmp_path):
+    """Upload a 150 MiB file in one child, download it in another (each measured from a fresh
+    peak, so the download cannot reuse what the upload's allocator kept)."""
     size = 150 * MiB
-    child = Child(
-        MEMORY_CHILD,
-        child_env(
-            s3_env,
-            MLFLOW_OXIDE_PART_SIZE=str(5 * MiB),
-            MLFLOW_OXIDE_CONCURRENCY="2",
-            OXIDE_TEST_BUCKET=bucket,
-            OXIDE_TEST_DIR=str(tmp_path),
-            OXIDE_TEST_SIZE=str(size),
-        ),
-    )
-    assert child.finish(timeout=180) == 0, child.report()
-    line = next(x for x in child.stdout if x.startswith("RESULT "))
-    result = json.loads(line.removeprefix("RESULT "))
-    print({k: (v / MiB if isinstance(v, int) and v > MiB else v) for k, v in result.items()})
-    assert result["budget"] == 15 * MiB
-    assert result["same_bytes"] and result["downloaded_size"] == size
-    limit = result["budget"] + ALLOWANCE
-    for phase in ("upload_growth", "download_growth"):
-        growth = result[phase]
+    results = {}
+    for phase in ("upload", "download"):
+        work = tmp_path / phase
+        work.mkdir()
+        child = Child(
+            MEMORY_CHILD,
+            child_env(
+                s3_env,
+                MLFLOW_OXIDE_PART_SIZE=str(5 * MiB),
+                MLFLOW_OXIDE_CONCURRENCY="2",
+                OXIDE_TEST_BUCKET=bucket,
+                OXIDE_TEST_DIR=str(work),
+                OXIDE_TEST_SIZE=str(size),
+                OXIDE_TEST_PHASE=phase,
+            ),
+        )
+        assert child.finish(timeout=180) == 0, child.report()
+        line = next(x for x in child.stdout if x.startswith("RESULT "))
+        results[phase] = json.loads(line.removeprefix("RESULT "))
+        print(phase, f"peak RSS growth {results[phase]['growth'] / MiB:.1f} MiB", results[phase])
+    up, down = results["upload"], results["download"]
+    assert up["reset"] and down["reset"], "VmHWM could not be reset: growth understated"
+    assert up["budget"] == 15 * MiB
+    assert down["downloaded_size"] == size
+    assert down["sha256"] == up["sha256"]
+    limit = up["budget"] + ALLOWANCE
+    for phase, result in results.items():
+        growth = result["growth"]
         assert growth < limit, f"{phase}: {growth / MiB:.1f} MiB >= {limit / MiB:.0f} MiB"
         assert growth < size / 3
     assert not list(tmp_path.glob("**/.*oxide-partial-*"))
@@ -187,6 +196,24 @@ def _no_object_and_no_pending_upload(client, bucket: str, key: str) -> None:
     assert pending == [], pending
 
 
+def _pending_uploads(client, bucket: str) -> list:
+    return client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+
+
+def _wait_until(what: str, predicate, child: Child, timeout: float = 60) -> None:
+    """Poll until ``predicate()``: the transfer is really under way (a fixed sleep after the
+    child's "uploading" would race a fast server)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if child.proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    child.kill()
+    raise AssertionError(f"never saw {what}; {child.report()}")
+
+
 def test_ctrl_c_aborts_multipart_upload(bucket, s3, s3_env, large_file):
     path, _ = large_file
     uri = f"s3://{bucket}/interrupted"
@@ -201,7 +228,8 @@ def test_ctrl_c_aborts_multipart_upload(bucket, s3, s3_env, large_file):
         ),
     )
     child.wait_for("uploading", timeout=120)
-    time.sleep(1.0)
+    _wait_until("a pending multipart upload", lambda: _pending_uploads(s3, bucket), child)
+    time.sleep(0.3)  # a few parts in
     child.proc.send_signal(signal.SIGINT)
     rc = child.finish(timeout=60)
     assert "done" not in child.stdout, "the upload finished before Ctrl-C: make it larger"
@@ -237,7 +265,8 @@ def test_server_killed_mid_upload(dedicated_moto, large_file):
         child_env(dedicated_moto.url, OXIDE_TEST_URI=uri, OXIDE_TEST_FILE=str(path), **FAILING),
     )
     child.wait_for("uploading", timeout=120)
-    time.sleep(1.0)
+    _wait_until("a pending multipart upload", lambda: _pending_uploads(client, bucket), child)
+    time.sleep(0.3)  # a few parts in
     dedicated_moto.kill()
     killed = time.monotonic()
     rc = child.finish(timeout=GIVE_UP)
@@ -291,7 +320,10 @@ def test_server_killed_mid_download(dedicated_moto, large_file, tmp_path):
         ),
     )
     child.wait_for("downloading", timeout=120)
-    time.sleep(1.0)
+    _wait_until(
+        "the temporary download file", lambda: any(dst.rglob(".*oxide-partial-*")), child
+    )
+    time.sleep(0.2)  # a few ranges in
     dedicated_moto.kill()
     rc = child.finish(timeout=GIVE_UP)
     assert "done" not in child.stdout, "the download finished before the kill: make it larger"

@@ -179,11 +179,12 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         if _needs_stock():
             return super()._download_file(remote_file_path, local_path)
         bucket, root = self.parse_s3_compliant_uri(self.artifact_uri)
-        self._download(bucket, [(posixpath.join(root, remote_file_path), local_path, None)])
+        self._download(bucket, [(posixpath.join(root, remote_file_path), local_path, None, None)])
 
-    def _download(self, bucket: str, files: list[tuple[str, str, int | None]]) -> None:
+    def _download(self, bucket: str, files: list[tuple]) -> None:
+        """``files``: ``(key, local_path, size | None, etag | None)``."""
         settings = Transfer.from_env()
-        total = sum(size or 0 for _, _, size in files)
+        total = sum(f[2] or 0 for f in files)
         with TransferProgress("Downloading artifacts", total, len(files)) as progress:
             try:
                 self._native_store(bucket).download(
@@ -237,21 +238,21 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         prefix = posixpath.join(root, path) if path else root
         store = self._native_store(bucket)
         listed = store.list_all(prefix + "/" if prefix else "")
-        parents = _parents({key for key, _ in listed})
+        parents = _parents({key for key, _, _ in listed})
         files = []
-        for key, size in listed:
+        for key, size, etag in listed:
             if size == 0 and key in parents:  # a directory marker ("dir/", listed as "dir")
                 continue
             self._verify_listed_object_contains_artifact_path_prefix(key, root)
             relative = posixpath.relpath(key, root) if root else key
             local = self._create_download_destination(relative, dst_path)
-            files.append((key, local, size))
+            files.append((key, local, size, etag))
         if not files:
             if not path:
                 return dst_path
             # Not a directory: a single file (missing files fail as MLflow's do).
             local = self._create_download_destination(path, dst_path)
-            files = [(prefix, local, None)]
+            files = [(prefix, local, None, None)]
         self._download(bucket, files)
         if path:
             sanitized = _sanitize_path_for_windows(path)

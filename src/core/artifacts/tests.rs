@@ -42,6 +42,7 @@ fn local_round_trip_with_multipart_and_ranged_reads() {
                 key: k.clone(),
                 local: dst.join(k.rsplit('/').next().unwrap()),
                 size: Some(*size),
+                etag: None,
             })
             .collect();
         download_all(&store, downloads, &opts, &progress, &cancel)
@@ -62,5 +63,51 @@ fn local_round_trip_with_multipart_and_ranged_reads() {
         .collect();
     assert!(leftovers.is_empty());
     let _ = Arc::strong_count(&store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn downloads_are_checked_against_single_part_etags() {
+    use super::transfer::etag_md5;
+    assert_eq!(etag_md5("\"-not-a-checksum\""), None);
+    assert_eq!(etag_md5("\"0cc175b9c0f1b6a831c399e269772661-3\""), None);
+    // MD5("a")
+    let md5_a = "\"0cc175b9c0f1b6a831c399e269772661\"";
+    assert!(etag_md5(md5_a).is_some());
+    let dir = std::env::temp_dir().join(format!("oxide-etag-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("k")).unwrap();
+    std::fs::write(root.join("k/a.txt"), b"a").unwrap();
+    let store = local(root.to_str().unwrap()).unwrap();
+    let (opts, progress, cancel) = (Options::default(), Progress::default(), Cancel::default());
+    let fetch = |etag: &str, name: &str| {
+        io().block_on(download_all(
+            &store,
+            vec![Download {
+                key: "k/a.txt".into(),
+                local: dir.join(name),
+                size: Some(1),
+                etag: Some(etag.into()),
+            }],
+            &opts,
+            &progress,
+            &cancel,
+        ))
+    };
+    fetch(md5_a, "good.txt").unwrap();
+    assert_eq!(std::fs::read(dir.join("good.txt")).unwrap(), b"a");
+    let err = fetch("\"92eb5ffee6ae2fec3ad71c777531578f\"", "bad.txt").unwrap_err();
+    assert!(err.to_string().contains("MD5"), "{err}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("bad") || n.contains("partial")),
+        "{names:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

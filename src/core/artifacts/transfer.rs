@@ -8,6 +8,7 @@ use std::path::{Path as LocalPath, PathBuf};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
+use md5::Digest;
 use object_store::path::Path;
 use object_store::{
     Attribute, Attributes, ObjectStore, PutMultipartOptions, PutOptions, WriteMultipart,
@@ -41,6 +42,22 @@ pub struct Download {
     pub local: PathBuf,
     /// The object's size when a listing already gave it.
     pub size: Option<u64>,
+    /// The object's ETag when a listing gave it (checked when it is the content's MD5).
+    pub etag: Option<String>,
+}
+
+/// The MD5 an ETag states, when it states one: S3 ETags of single-part uploads are the hex
+/// MD5 of the content; multipart ETags (`<md5>-<parts>`) and others are not checksums.
+pub(crate) fn etag_md5(etag: &str) -> Option<[u8; 16]> {
+    let hex = etag.trim_matches('"');
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn storage(what: &str, key: &str, e: object_store::Error) -> CoreError {
@@ -220,14 +237,14 @@ async fn download_one(
 ) -> CoreResult<()> {
     cancel.check()?;
     let location = key_path(&f.key)?;
-    let size = match f.size {
-        Some(size) => size,
+    let (size, etag) = match f.size {
+        Some(size) => (size, f.etag.clone()),
         None => {
-            store
+            let meta = store
                 .head(&location)
                 .await
-                .map_err(|e| storage("download of", &f.key, e))?
-                .size
+                .map_err(|e| storage("download of", &f.key, e))?;
+            (meta.size, meta.e_tag)
         }
     };
     if let Some(parent) = f.local.parent() {
@@ -236,8 +253,17 @@ async fn download_one(
             .map_err(|e| io(parent, e))?;
     }
     let partial = partial_path(&f.local);
+    let expected_md5 = etag.as_deref().and_then(etag_md5);
     let result = fetch(
-        store, &location, &f.key, &partial, size, opts, parallel, progress, cancel,
+        store,
+        &location,
+        &f.key,
+        &partial,
+        (size, expected_md5),
+        opts,
+        parallel,
+        progress,
+        cancel,
     )
     .await;
     if let Err(e) = result {
@@ -257,7 +283,7 @@ async fn fetch(
     location: &Path,
     key: &str,
     partial: &LocalPath,
-    size: u64,
+    (size, expected_md5): (u64, Option<[u8; 16]>),
     opts: &Options,
     parallel: usize,
     progress: &Progress,
@@ -297,6 +323,17 @@ async fn fetch(
         return Err(CoreError::Storage(format!(
             "download of {key}: {written} bytes written, the object has {size}"
         )));
+    }
+    // Checked for objects fetched in one piece (single-part uploads, whose ETag is an MD5);
+    // re-reading a multi-gigabyte file only to hash it would halve the transfer rate.
+    if let (Some(expected), true) = (expected_md5, size <= part) {
+        let data = std::fs::read(partial).map_err(|e| io(partial, e))?;
+        let digest: [u8; 16] = md5::Md5::digest(&data).into();
+        if digest != expected {
+            return Err(CoreError::Storage(format!(
+                "download of {key}: MD5 of the received bytes does not match the object's ETag"
+            )));
+        }
     }
     Ok(())
 }
@@ -349,7 +386,7 @@ pub async fn list(
 pub async fn list_all(
     store: &Arc<dyn ObjectStore>,
     prefix: &str,
-) -> CoreResult<Vec<(String, u64)>> {
+) -> CoreResult<Vec<(String, u64, Option<String>)>> {
     let location = if prefix.is_empty() {
         None
     } else {
@@ -357,7 +394,7 @@ pub async fn list_all(
     };
     store
         .list(location.as_ref())
-        .map_ok(|o| (o.location.to_string(), o.size))
+        .map_ok(|o| (o.location.to_string(), o.size, o.e_tag))
         .try_collect()
         .await
         .map_err(|e| storage("listing of", prefix, e))
