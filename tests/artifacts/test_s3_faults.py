@@ -13,8 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.artifacts.conftest import (
-    MiB,
     Child,
+    MiB,
     child_env,
     file_sha256,
     make_s3_client,
@@ -110,19 +110,25 @@ else:
 print("RESULT " + json.dumps(out), flush=True)
 """
 
-# Beyond the parts the settings count (concurrency in flight + the one being filled, 15 MiB
-# here), a transfer holds: the native upload's file-read buffer (one part, 5 MiB); memory
-# glibc keeps after freeing part-sized buffers in the arenas of the 4 tokio workers and the
-# calling thread (after the first free, the dynamic mmap threshold rises to the part size so
-# later parts come from those arenas and are kept for reuse: up to a few parts); HTTP
-# connection and TLS state, task and thread stacks touched for the first time. Measured:
-# 42-47 MiB of growth in all for concurrency 2 and 5 MiB parts, i.e. ~30 MiB over the budget,
-# flat in the file size (the same for 150 MiB as for 23 MiB). 40 MiB leaves a margin above that
-# while a transfer that buffered the file (150 MiB) would far exceed the limit.
-ALLOWANCE = 40 * MiB
+# What a transfer may hold beyond the parts the settings count (``Transfer.memory_budget``:
+# concurrency parts in flight + the one being filled = 15 MiB here), by allocator:
+#
+# "exact": MALLOC_MMAP_THRESHOLD_ fixed at 128 KiB, so glibc maps every part-sized buffer on
+#   its own and unmaps it when freed: peak RSS is the bytes really live. Beyond the budget: the
+#   upload's file-read buffer (one part, 5 MiB) and HTTP connection/TLS state, task and thread
+#   stacks touched for the first time (10 MiB). Measured: 17.4 MiB up, 6.2 MiB down.
+# "default": glibc as shipped. After the first part-sized buffer is freed its dynamic mmap
+#   threshold rises above the part size, so later parts come from the heaps of the arenas of the
+#   4 tokio workers and the calling thread, which keep freed blocks for reuse. Measured: 37-47
+#   MiB up for 150 MiB (22 MiB for 30 MiB, 57-62 MiB for 300-600 MiB: it levels off, it does
+#   not follow the file size), 12-23 MiB down. 56 MiB over the budget covers that with some
+#   margin and still fails a transfer that buffered half the file.
+ALLOWANCE = {"exact": 15 * MiB, "default": 56 * MiB}
+ALLOCATOR_ENV = {"exact": {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}, "default": {}}
 
 
-def test_bounded_memory_upload_and_download(bucket, s3_env, tmp_path):
+@pytest.mark.parametrize("allocator", ["exact", "default"])
+def test_bounded_memory_upload_and_download(bucket, s3_env, tmp_path, allocator):
     """Upload a 150 MiB file in one child, download it in another (each measured from a fresh
     peak, so the download cannot reuse what the upload's allocator kept)."""
     size = 150 * MiB
@@ -140,22 +146,23 @@ def test_bounded_memory_upload_and_download(bucket, s3_env, tmp_path):
                 OXIDE_TEST_DIR=str(work),
                 OXIDE_TEST_SIZE=str(size),
                 OXIDE_TEST_PHASE=phase,
+                **ALLOCATOR_ENV[allocator],
             ),
         )
         assert child.finish(timeout=180) == 0, child.report()
         line = next(x for x in child.stdout if x.startswith("RESULT "))
         results[phase] = json.loads(line.removeprefix("RESULT "))
-        print(phase, f"peak RSS growth {results[phase]['growth'] / MiB:.1f} MiB", results[phase])
+        print(f"{allocator} {phase}: peak RSS growth {results[phase]['growth'] / MiB:.1f} MiB")
     up, down = results["upload"], results["download"]
     assert up["reset"] and down["reset"], "VmHWM could not be reset: growth understated"
     assert up["budget"] == 15 * MiB
     assert down["downloaded_size"] == size
     assert down["sha256"] == up["sha256"]
-    limit = up["budget"] + ALLOWANCE
+    limit = up["budget"] + ALLOWANCE[allocator]
     for phase, result in results.items():
         growth = result["growth"]
         assert growth < limit, f"{phase}: {growth / MiB:.1f} MiB >= {limit / MiB:.0f} MiB"
-        assert growth < size / 3
+        assert growth < size / 2
     assert not list(tmp_path.glob("**/.*oxide-partial-*"))
 
 
@@ -320,9 +327,7 @@ def test_server_killed_mid_download(dedicated_moto, large_file, tmp_path):
         ),
     )
     child.wait_for("downloading", timeout=120)
-    _wait_until(
-        "the temporary download file", lambda: any(dst.rglob(".*oxide-partial-*")), child
-    )
+    _wait_until("the temporary download file", lambda: any(dst.rglob(".*oxide-partial-*")), child)
     time.sleep(0.2)  # a few ranges in
     dedicated_moto.kill()
     rc = child.finish(timeout=GIVE_UP)

@@ -25,11 +25,11 @@ from mlflow_oxide.artifacts import OxideS3ArtifactRepository
 
 from tests.artifacts.conftest import (
     MiB,
-    release_tracking,
     apply_s3_environment,
     empty_bucket,
     file_sha256,
     new_bucket_name,
+    release_tracking,
     write_random_file,
 )
 
@@ -344,7 +344,11 @@ def test_delete_artifacts_parity(small_logged, s3, path):
     assert _keys(s3, bucket, "ours") == _keys(s3, bucket, "stock") == sorted(layout)
     ours.delete_artifacts(path)
     stock.delete_artifacts(path)
-    assert _keys(s3, bucket, "ours") == _keys(s3, bucket, "stock")
+    left = {side: set(_keys(s3, bucket, side)) for side in ("ours", "stock")}
+    assert left["ours"] == left["stock"], {
+        "left only by ours": sorted(left["ours"] - left["stock"]),
+        "left only by stock": sorted(left["stock"] - left["ours"]),
+    }
     assert ours.list_artifacts() == stock.list_artifacts()
 
 

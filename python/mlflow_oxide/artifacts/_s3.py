@@ -46,6 +46,14 @@ def _content_type(path: str) -> str | None:
     return mimetypes.guess_type(path)[0]
 
 
+def _listing_error(uri: str, e: Exception) -> MlflowException:
+    missing = "NoSuchBucket" in str(e) or isinstance(e, _native.NotFound)
+    return MlflowException(
+        f"Listing artifacts in {uri} failed: {e}",
+        error_code=RESOURCE_DOES_NOT_EXIST if missing else INTERNAL_ERROR,
+    )
+
+
 def _parents(keys: set[str]) -> set[str]:
     """Every proper prefix directory of the keys."""
     parents = set()
@@ -167,7 +175,7 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         dest_path = dest_path.rstrip("/") if dest_path else ""
         try:
             self._native_store(bucket).delete(dest_path)
-        except _native.StorageError as e:
+        except (_native.StorageError, _native.NotFound) as e:
             raise MlflowException(
                 f"Deleting {dest_path!r} in {self.artifact_uri} failed: {e}",
                 error_code=INTERNAL_ERROR,
@@ -237,11 +245,19 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         path = (artifact_path or "").strip("/")
         prefix = posixpath.join(root, path) if path else root
         store = self._native_store(bucket)
-        listed = store.list_all(prefix + "/" if prefix else "")
+        try:
+            listed = store.list_all(prefix + "/" if prefix else "")
+        except (_native.StorageError, _native.NotFound) as e:
+            raise _listing_error(self.artifact_uri, e) from e
         parents = _parents({key for key, _, _ in listed})
         files = []
         for key, size, etag in listed:
             if size == 0 and key in parents:  # a directory marker ("dir/", listed as "dir")
+                continue
+            if size == 0 and self._is_directory_marker(bucket, key):
+                # An empty directory's marker: MLflow creates the directory.
+                relative = posixpath.relpath(key, root) if root else key
+                os.makedirs(self._create_download_destination(relative, dst_path), exist_ok=True)
                 continue
             self._verify_listed_object_contains_artifact_path_prefix(key, root)
             relative = posixpath.relpath(key, root) if root else key
@@ -261,13 +277,23 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
             return local_path
         return dst_path
 
+    def _is_directory_marker(self, bucket: str, key: str) -> bool:
+        """Whether the empty object listed as ``key`` is really ``key/`` (object_store drops
+        the trailing slash); asked with MLflow's own client, for empty objects only."""
+        listed = self._get_s3_client().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=2)
+        keys = {o["Key"] for o in listed.get("Contents", [])}
+        return key + "/" in keys and key not in keys
+
     def list_artifacts(self, path=None):
         if _needs_stock():
             return super().list_artifacts(path)
         bucket, artifact_path = self.parse_s3_compliant_uri(self.artifact_uri)
         dest_path = posixpath.join(artifact_path, path) if path else artifact_path
         dest_path = dest_path.rstrip("/") if dest_path else ""
-        files, dirs = self._native_store(bucket).list(dest_path)
+        try:
+            files, dirs = self._native_store(bucket).list(dest_path)
+        except (_native.StorageError, _native.NotFound) as e:
+            raise _listing_error(self.artifact_uri, e) from e
         dir_keys = {d.rstrip("/") for d in dirs}
         # Directory markers ("dir/", 0 bytes) come back without their slash: skip them as
         # MLflow does (the listed directory's own marker, or one standing beside its dir).

@@ -62,6 +62,9 @@ pub(crate) fn etag_md5(etag: &str) -> Option<[u8; 16]> {
 
 fn storage(what: &str, key: &str, e: object_store::Error) -> CoreError {
     match e {
+        object_store::Error::NotFound { .. } if what.starts_with("upload") => {
+            CoreError::NotFound(format!("{what} {key}: the bucket does not exist"))
+        }
         object_store::Error::NotFound { .. } => {
             CoreError::NotFound(format!("{what} {key}: no such object"))
         }
@@ -400,19 +403,27 @@ pub async fn list_all(
         .map_err(|e| storage("listing of", prefix, e))
 }
 
-/// Delete every object under `prefix`; returns how many were deleted.
+/// Delete the object named `prefix` and every object under `prefix/` (MLflow's rule);
+/// returns how many were deleted.
 pub async fn delete_prefix(store: &Arc<dyn ObjectStore>, prefix: &str) -> CoreResult<u64> {
     let location = if prefix.is_empty() {
         None
     } else {
         Some(key_path(prefix)?)
     };
-    let keys: Vec<Path> = store
+    let mut keys: Vec<Path> = store
         .list(location.as_ref())
         .map_ok(|o| o.location)
         .try_collect()
         .await
         .map_err(|e| storage("listing of", prefix, e))?;
+    if let Some(exact) = &location {
+        match store.head(exact).await {
+            Ok(meta) => keys.push(meta.location),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(storage("deletion of", prefix, e)),
+        }
+    }
     let count = keys.len() as u64;
     store
         .delete_stream(stream::iter(keys.into_iter().map(Ok)).boxed())
