@@ -46,6 +46,23 @@ def _content_type(path: str) -> str | None:
     return mimetypes.guess_type(path)[0]
 
 
+# One native store per process and configuration, shared by repository objects (MLflow makes
+# a new repository per call), as MLflow caches its boto3 client.
+_STORES: dict[tuple, object] = {}
+# What boto3's credential and region resolution reads from the environment.
+_AWS_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+)
+
+
 def _listing_error(uri: str, e: Exception) -> MlflowException:
     missing = "NoSuchBucket" in str(e) or isinstance(e, _native.NotFound)
     return MlflowException(
@@ -68,10 +85,7 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
     """``s3://`` artifact repository: many files at once, multipart uploads and ranged
     parallel downloads, memory bounded by the parts in flight (see ``_settings``)."""
 
-    _store_cache: tuple | None = None
-
     def _native_store(self, bucket: str):
-        import boto3
         from mlflow.environment_variables import (
             MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE,
             MLFLOW_S3_ENDPOINT_URL,
@@ -81,13 +95,32 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         settings = Transfer.from_env()
         endpoint = MLFLOW_S3_ENDPOINT_URL.get() or None
         addressing = (MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE.get() or "auto").lower()
-        virtual = addressing == "virtual" or (addressing == "auto" and endpoint is None)
-        ignore_tls = bool(MLFLOW_S3_IGNORE_TLS.get())
+        key = (
+            os.getpid(),  # HTTP connections do not survive fork()
+            bucket,
+            endpoint,
+            addressing,
+            bool(MLFLOW_S3_IGNORE_TLS.get()),
+            settings.max_retries,
+            settings.retry_timeout,
+            self._access_key_id,
+            self._secret_access_key,
+            self._session_token,
+            *(os.environ.get(v) for v in _AWS_ENV),
+        )
+        store = _STORES.get(key)
+        if store is None:
+            if len(_STORES) > 32:
+                _STORES.clear()
+            store = _STORES[key] = self._build_store(bucket, endpoint, addressing, settings)
+        return store
+
+    def _build_store(self, bucket: str, endpoint, addressing: str, settings: Transfer):
+        import boto3
+        from mlflow.environment_variables import MLFLOW_S3_IGNORE_TLS
+
         session = boto3.Session()
         region = session.region_name or os.environ.get("AWS_REGION") or "us-east-1"
-        key = (bucket, endpoint, virtual, ignore_tls, region, settings.max_retries)
-        if self._store_cache is not None and self._store_cache[0] == key:
-            return self._store_cache[1]
         if self._access_key_id:
             static = (self._access_key_id, self._secret_access_key, self._session_token)
 
@@ -104,18 +137,16 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
                     frozen = resolved.get_frozen_credentials()
                     return (frozen.access_key, frozen.secret_key, frozen.token)
 
-        store = _native.ArtifactStore.s3(
+        return _native.ArtifactStore.s3(
             bucket,
             region,
             endpoint=endpoint,
-            ignore_tls=ignore_tls,
-            virtual_hosted=virtual,
+            ignore_tls=bool(MLFLOW_S3_IGNORE_TLS.get()),
+            virtual_hosted=addressing == "virtual" or (addressing == "auto" and endpoint is None),
             credentials=credentials,
             max_retries=settings.max_retries,
             retry_timeout=settings.retry_timeout,
         )
-        self._store_cache = (key, store)
-        return store
 
     # --- uploads -------------------------------------------------------------------------
 
