@@ -15,9 +15,9 @@ empty destination (downloads), and by ``os.sync()``; repeats alternate the side 
 first. Tables show MB/s (10^6 bytes/s) of the median call per side and the ratio stock time /
 oxide time. ``equal``: every downloaded file has the source's size and SHA-256, on both sides,
 on every repeat. Peak RSS growth during the large-file transfer is measured in a fresh
-subprocess per side (``VmHWM`` of ``/proc/self/status`` after resetting it through
-``/proc/self/clear_refs``, or a sampling thread where that is not allowed), next to the
-configured memory budget of the native transfer. Nothing is asserted.
+subprocess per side and operation (``VmHWM`` of ``/proc/self/status`` after resetting it
+through ``/proc/self/clear_refs``, or a sampling thread where that is not allowed), next to
+the configured memory budget of the native transfer. Nothing is asserted.
 
 Servers (``--server``): ``moto`` (default; ``moto_server`` from the venv, in-memory, slow but
 the reference for compatibility), ``s3s`` (``s3s-fs``, a Rust S3 server over a local directory,
@@ -434,47 +434,49 @@ class PeakRss:
 
 
 def rss_child(spec: dict) -> dict:
-    """In a fresh process: warm up, then one upload and one download of the large file, each
-    inside PeakRss. Prints a JSON line."""
+    """In a fresh process: a small warm-up transfer, then one upload or one download of the
+    large file inside PeakRss. One process per operation, so the download does not start
+    with the upload's freed but still resident buffers."""
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
-    side, case = spec["side"], Case(**spec["case"])
+    side, case, op = spec["side"], Case(**spec["case"]), spec["op"]
     source, dst, workdir = Path(spec["source"]), Path(spec["dst"]), Path(spec["workdir"])
     warm_up(side, workdir)
     repo = repo_for(side, case.key)
-    out = {}
     with PeakRss() as peak:
         start = time.perf_counter()
-        upload(repo, case, source)
+        if op == "upload":
+            upload(repo, case, source)
+        else:
+            download(repo, case, source, dst)
         seconds = time.perf_counter() - start
-    out["upload"] = {"growth": peak.growth, "seconds": seconds, "method": peak.method}
-    with PeakRss() as peak:
-        start = time.perf_counter()
-        download(repo, case, source, dst)
-        seconds = time.perf_counter() - start
-    out["download"] = {"growth": peak.growth, "seconds": seconds, "method": peak.method}
-    return out
+    return {"growth": peak.growth, "seconds": seconds, "method": peak.method}
 
 
 def measure_rss(side: str, case: Case, source: Path, workdir: Path) -> tuple[dict, str]:
+    """{op: child result} for an upload (overwriting the side's object with the same bytes),
+    then a download checked against the source."""
     dst = Path(tempfile.mkdtemp(prefix=f"rss-{side}-", dir=workdir))
-    spec = {
-        "side": side,
-        "case": {"key": case.key, "files": case.files, "size": case.size},
-        "source": str(source),
-        "dst": str(dst),
-        "workdir": str(workdir),
-    }
-    os.sync()
-    proc = subprocess.run(
-        [sys.executable, __file__, "--rss-child", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"RSS child for {side} failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = {}
+    for op in ("upload", "download"):
+        spec = {
+            "side": side,
+            "op": op,
+            "case": {"key": case.key, "files": case.files, "size": case.size},
+            "source": str(source),
+            "dst": str(dst),
+            "workdir": str(workdir),
+        }
+        os.sync()
+        proc = subprocess.run(
+            [sys.executable, __file__, "--rss-child", json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"RSS child ({side} {op}) failed:\n{proc.stderr[-3000:]}")
+        result[op] = json.loads(proc.stdout.strip().splitlines()[-1])
     equal = compare(_SOURCE_MANIFESTS[case.key], manifest(dst / "data"))
     shutil.rmtree(dst, ignore_errors=True)
     return result, equal
@@ -611,7 +613,8 @@ def render(server, rows, memory, same_layout, cases, args, seconds) -> str:
         method = memory["oxide"]["upload"]["method"]
         lines += [
             "",
-            f"Peak RSS growth during the {fmt_size(big.size)} transfer (fresh process per side, "
+            f"Peak RSS growth during the {fmt_size(big.size)} transfer (a fresh process per side "
+            "and operation, "
             f"after a small warm-up transfer; {method} minus RSS before the call; one call "
             f"each; oxide's configured memory budget `Transfer.from_env().memory_budget` = "
             f"{fmt_size(budget)}):",
