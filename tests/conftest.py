@@ -26,20 +26,17 @@ from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 
-@pytest.fixture(autouse=True)
-def _release_databases():
-    """Close what each test opened. MLflow caches an SQLAlchemy engine per database URI and
-    up to 100 stores per process forever; across hundreds of temporary databases their pooled
-    connections (three descriptors each under WAL) would exhaust the process's file
-    descriptors. Also resets fluent state (the active experiment) that leaks between tests."""
-    yield
+def release_tracking() -> None:
+    """End runs, reset fluent state (the active experiment) and dispose the SQLAlchemy engines
+    MLflow caches per database URI. Suites that turn the autouse fixture below off call it
+    from the few tests that open a tracking store."""
     import gc
 
     import mlflow
     from mlflow.tracking._model_registry import utils as registry_utils
     from mlflow.tracking._tracking_service import utils as tracking_utils
 
-    if mlflow.active_run() is not None:
+    while mlflow.active_run() is not None:
         mlflow.end_run()
     # set_experiment() records the active experiment globally and in the environment.
     mlflow.tracking.fluent._active_experiment_id = None
@@ -54,6 +51,16 @@ def _release_databases():
     for engine in engines:
         engine.dispose()
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _release_databases():
+    """Close what each test opened. MLflow caches an SQLAlchemy engine per database URI and
+    up to 100 stores per process forever; across hundreds of temporary databases their pooled
+    connections (three descriptors each under WAL) would exhaust the process's file
+    descriptors. Also resets fluent state (the active experiment) that leaks between tests."""
+    yield
+    release_tracking()
 
 
 @pytest.fixture(scope="session")

@@ -36,32 +36,6 @@ def _release_databases():
     yield
 
 
-def release_tracking() -> None:
-    """What the repository-wide ``_release_databases`` does (turned off here), for the one
-    test that opens a tracking store: end runs, reset fluent state, dispose engines."""
-    import gc
-
-    import mlflow
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
-    mlflow.tracking.fluent._active_experiment_id = None
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-    tracking_utils._tracking_store_registry._get_store_with_resolved_uri.cache_clear()
-    registry_cache = registry_utils._get_store_registry()._get_store_with_resolved_uri
-    if hasattr(registry_cache, "cache_clear"):
-        registry_cache.cache_clear()
-    with SqlAlchemyStore._engine_map_lock:
-        engines = list(SqlAlchemyStore._engine_map.values())
-        SqlAlchemyStore._engine_map.clear()
-    for engine in engines:
-        engine.dispose()
-    gc.collect()
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -29,9 +29,9 @@ from tests.artifacts.conftest import (
     empty_bucket,
     file_sha256,
     new_bucket_name,
-    release_tracking,
     write_random_file,
 )
+from tests.conftest import release_tracking
 
 BIG = 23 * MiB  # above the 5 MiB threshold set below: 5 parts of 5 MiB
 UNICODE_NAME = "ünïcödé 文件.txt"

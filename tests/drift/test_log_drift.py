@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import html.parser
 import json
-import os
 
 import mlflow
 import numpy as np
@@ -22,34 +21,9 @@ from mlflow.protos.databricks_pb2 import (
 from mlflow.utils.validation import _validate_metric_name
 from mlflow_oxide.drift import BaselineProfile, drift_report, log_drift
 
-from tests.conftest import new_db
+from tests.conftest import new_db, release_tracking
 
 TAG = "mlflow_oxide.drift."
-
-
-def release_tracking() -> None:
-    """What tests/conftest.py's autouse ``_release_databases`` does after every test (the drift
-    suite's conftest turns it off): end the active run, reset fluent state, dispose engines."""
-    import gc
-
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
-    mlflow.tracking.fluent._active_experiment_id = None
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-    tracking_utils._tracking_store_registry._get_store_with_resolved_uri.cache_clear()
-    registry_cache = registry_utils._get_store_registry()._get_store_with_resolved_uri
-    if hasattr(registry_cache, "cache_clear"):
-        registry_cache.cache_clear()
-    with SqlAlchemyStore._engine_map_lock:
-        engines = list(SqlAlchemyStore._engine_map.values())
-        SqlAlchemyStore._engine_map.clear()
-    for engine in engines:
-        engine.dispose()
-    gc.collect()
 
 
 @pytest.fixture
