@@ -6,56 +6,22 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use async_trait::async_trait;
 use object_store::aws::AwsCredential;
-use object_store::{CredentialProvider, ObjectStore};
+use object_store::azure::AzureCredential;
+use object_store::gcp::GcpCredential;
+use object_store::ObjectStore;
 use pyo3::prelude::*;
 
-use crate::core::artifacts::store::{self, S3Config};
+use super::credentials::PythonCredentials;
+use crate::core::artifacts::store::{self, AzureConfig, GcsConfig, S3Config};
 use crate::core::artifacts::transfer::{self, Download, Upload};
+use crate::core::artifacts::local_copy::{self, Copy};
 use crate::core::artifacts::{Options, Progress};
 use crate::error::CoreResult;
 use crate::runtime::{self, Cancel};
-
-/// Credentials from a Python callable returning `(key_id, secret, token | None)` (boto3's
-/// chain, which refreshes expiring credentials itself); asked again at most once a minute.
-#[derive(Debug)]
-struct PythonCredentials {
-    source: Py<PyAny>,
-    cached: Mutex<Option<(Arc<AwsCredential>, Instant)>>,
-}
-
-const CREDENTIALS_TTL: Duration = Duration::from_secs(60);
-
-#[async_trait]
-impl CredentialProvider for PythonCredentials {
-    type Credential = AwsCredential;
-
-    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
-        if let Some((credential, at)) = self.cached.lock().unwrap().as_ref() {
-            if at.elapsed() < CREDENTIALS_TTL {
-                return Ok(Arc::clone(credential));
-            }
-        }
-        let fresh: (String, String, Option<String>) = Python::attach(|py| {
-            self.source.call0(py)?.extract(py)
-        })
-        .map_err(|e: PyErr| object_store::Error::Generic {
-            store: "S3",
-            source: format!("resolving AWS credentials failed: {e}").into(),
-        })?;
-        let credential = Arc::new(AwsCredential {
-            key_id: fresh.0,
-            secret_key: fresh.1,
-            token: fresh.2,
-        });
-        *self.cached.lock().unwrap() = Some((Arc::clone(&credential), Instant::now()));
-        Ok(credential)
-    }
-}
 
 /// Objects `(key, size)` and directory prefixes directly under a prefix.
 type Listing = (Vec<(String, u64)>, Vec<String>);
@@ -155,14 +121,66 @@ impl PyArtifactStore {
             max_retries,
             retry_timeout: Duration::from_secs_f64(retry_timeout.max(0.0)),
         };
-        let provider = credentials.map(|source| {
-            Arc::new(PythonCredentials {
-                source,
-                cached: Mutex::new(None),
-            }) as store::Credentials
-        });
+        let provider = credentials.map(PythonCredentials::<AwsCredential>::provider);
         Ok(PyArtifactStore {
             store: store::s3(&config, provider)?,
+        })
+    }
+
+    /// Azure Blob Storage (and ADLS Gen2 accounts through their blob endpoint). `credentials`
+    /// is a callable returning `(bearer_token, expires_at | None)`; it wins over `access_key`,
+    /// which wins over `sas`; with none of them requests are anonymous.
+    #[staticmethod]
+    #[pyo3(signature = (account, container, endpoint=None, access_key=None, sas=None,
+                        credentials=None, ignore_tls=false, max_retries=10, retry_timeout=180.0))]
+    #[allow(clippy::too_many_arguments)] // mirrors MLflow's Azure settings one by one
+    fn azure(
+        account: String,
+        container: String,
+        endpoint: Option<String>,
+        access_key: Option<String>,
+        sas: Option<String>,
+        credentials: Option<Py<PyAny>>,
+        ignore_tls: bool,
+        max_retries: usize,
+        retry_timeout: f64,
+    ) -> PyResult<Self> {
+        let config = AzureConfig {
+            account,
+            container,
+            endpoint,
+            access_key,
+            sas,
+            ignore_tls,
+            max_retries,
+            retry_timeout: Duration::from_secs_f64(retry_timeout.max(0.0)),
+        };
+        let provider = credentials.map(PythonCredentials::<AzureCredential>::provider);
+        Ok(PyArtifactStore {
+            store: store::azure(&config, provider)?,
+        })
+    }
+
+    /// Google Cloud Storage. `credentials` is a callable returning `(bearer_token,
+    /// expires_at | None)`; `emulator` (`STORAGE_EMULATOR_HOST`) takes unauthenticated requests.
+    #[staticmethod]
+    #[pyo3(signature = (bucket, emulator=None, credentials=None, max_retries=10, retry_timeout=180.0))]
+    fn gcs(
+        bucket: String,
+        emulator: Option<String>,
+        credentials: Option<Py<PyAny>>,
+        max_retries: usize,
+        retry_timeout: f64,
+    ) -> PyResult<Self> {
+        let config = GcsConfig {
+            bucket,
+            emulator,
+            max_retries,
+            retry_timeout: Duration::from_secs_f64(retry_timeout.max(0.0)),
+        };
+        let provider = credentials.map(PythonCredentials::<GcpCredential>::provider);
+        Ok(PyArtifactStore {
+            store: store::gcs(&config, provider)?,
         })
     }
 
@@ -255,6 +273,30 @@ impl PyArtifactStore {
     }
 }
 
+/// Copy `(source, destination)` files between local paths, `concurrency` at a time, each
+/// written to a temporary name and renamed into place, with permissions and times kept (as
+/// `shutil.copy2`).
+#[pyfunction]
+#[pyo3(signature = (files, concurrency, progress=None))]
+fn copy_files(
+    py: Python<'_>,
+    files: Vec<(PathBuf, PathBuf)>,
+    concurrency: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<()> {
+    let files = files
+        .into_iter()
+        .map(|(source, destination)| Copy {
+            source,
+            destination,
+        })
+        .collect();
+    run(py, progress.as_ref(), move |counters, cancel| async move {
+        local_copy::copy_all(files, concurrency.max(1), &counters, &cancel).await
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyArtifactStore>()
+    m.add_class::<PyArtifactStore>()?;
+    m.add_function(wrap_pyfunction!(copy_files, m)?)
 }

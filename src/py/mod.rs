@@ -3,6 +3,7 @@
 
 mod arrays;
 mod artifacts;
+mod credentials;
 mod drift;
 mod errors;
 mod extract;

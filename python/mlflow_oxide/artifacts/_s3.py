@@ -15,18 +15,11 @@ import posixpath
 
 from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import (
-    INTERNAL_ERROR,
-    INVALID_PARAMETER_VALUE,
-    RESOURCE_DOES_NOT_EXIST,
-)
-from mlflow.store.artifact.artifact_repo import _sanitize_path_for_windows
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR
 from mlflow.store.artifact.s3_artifact_repo import S3ArtifactRepository
-from mlflow.utils.file_utils import relative_path_to_artifact_path
-from mlflow.utils.uri import validate_path_within_directory
 
 from mlflow_oxide import _native
-from mlflow_oxide.artifacts._progress import TransferProgress
+from mlflow_oxide.artifacts import _transfers
 from mlflow_oxide.artifacts._settings import Transfer, enabled
 
 
@@ -64,21 +57,7 @@ _AWS_ENV = (
 
 
 def _listing_error(uri: str, e: Exception) -> MlflowException:
-    missing = "NoSuchBucket" in str(e) or isinstance(e, _native.NotFound)
-    return MlflowException(
-        f"Listing artifacts in {uri} failed: {e}",
-        error_code=RESOURCE_DOES_NOT_EXIST if missing else INTERNAL_ERROR,
-    )
-
-
-def _parents(keys: set[str]) -> set[str]:
-    """Every proper prefix directory of the keys."""
-    parents = set()
-    for key in keys:
-        parts = key.split("/")
-        for i in range(1, len(parts)):
-            parents.add("/".join(parts[:i]))
-    return parents
+    return _transfers.failure("Listing artifacts in", uri, e)
 
 
 class OxideS3ArtifactRepository(S3ArtifactRepository):
@@ -151,23 +130,8 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
     # --- uploads -------------------------------------------------------------------------
 
     def _upload(self, bucket: str, files: list[tuple[str, str]], desc: str) -> None:
-        settings = Transfer.from_env()
-        total = sum(os.path.getsize(local) for local, _ in files)
         triples = [(local, key, _content_type(local)) for local, key in files]
-        with TransferProgress(desc, total, len(files)) as progress:
-            try:
-                self._native_store(bucket).upload(
-                    triples,
-                    settings.concurrency,
-                    settings.part_size,
-                    settings.multipart_threshold,
-                    progress,
-                )
-            except (_native.StorageError, _native.NotFound, OSError) as e:
-                raise MlflowException(
-                    f"Uploading artifacts to {self.artifact_uri} failed: {e}",
-                    error_code=INTERNAL_ERROR,
-                ) from e
+        _transfers.upload(self._native_store(bucket), triples, self.artifact_uri, desc)
 
     def log_artifact(self, local_file, artifact_path=None):
         if _needs_stock():
@@ -184,14 +148,7 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         bucket, dest_path = self.parse_s3_compliant_uri(self.artifact_uri)
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
-        local_dir = os.path.abspath(local_dir)
-        files = []
-        for root, _, filenames in os.walk(local_dir):
-            upload_path = dest_path
-            if root != local_dir:
-                rel_path = relative_path_to_artifact_path(os.path.relpath(root, local_dir))
-                upload_path = posixpath.join(dest_path, rel_path)
-            files.extend((os.path.join(root, f), posixpath.join(upload_path, f)) for f in filenames)
+        files = _transfers.walk(local_dir, dest_path)
         if files:
             self._upload(bucket, files, "Uploading artifacts")
 
@@ -206,7 +163,7 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         dest_path = dest_path.rstrip("/") if dest_path else ""
         try:
             self._native_store(bucket).delete(dest_path)
-        except (_native.StorageError, _native.NotFound) as e:
+        except _transfers.NATIVE_ERRORS as e:
             raise MlflowException(
                 f"Deleting {dest_path!r} in {self.artifact_uri} failed: {e}",
                 error_code=INTERNAL_ERROR,
@@ -222,55 +179,14 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
 
     def _download(self, bucket: str, files: list[tuple]) -> None:
         """``files``: ``(key, local_path, size | None, etag | None)``."""
-        settings = Transfer.from_env()
-        total = sum(f[2] or 0 for f in files)
-        with TransferProgress("Downloading artifacts", total, len(files)) as progress:
-            try:
-                self._native_store(bucket).download(
-                    files,
-                    settings.concurrency,
-                    settings.part_size,
-                    settings.multipart_threshold,
-                    progress,
-                )
-            except _native.NotFound as e:
-                raise MlflowException(
-                    f"Downloading artifacts from {self.artifact_uri} failed: {e}",
-                    error_code=RESOURCE_DOES_NOT_EXIST,
-                ) from e
-            except (_native.StorageError, OSError) as e:
-                raise MlflowException(
-                    f"Downloading artifacts from {self.artifact_uri} failed: {e}",
-                    error_code=INTERNAL_ERROR,
-                ) from e
+        _transfers.download(self._native_store(bucket), files, self.artifact_uri)
 
     def download_artifacts(self, artifact_path, dst_path=None):
         """Same contract as MLflow's: every file of a directory is listed in one paginated
         listing and fetched concurrently (large files in parallel ranges)."""
         if _needs_stock():
             return super().download_artifacts(artifact_path, dst_path)
-        from mlflow.utils.file_utils import create_tmp_dir
-
-        if dst_path:
-            dst_path = os.path.abspath(dst_path)
-            if not os.path.exists(dst_path):
-                raise MlflowException(
-                    message=(
-                        "The destination path for downloaded artifacts does not"
-                        f" exist! Destination path: {dst_path}"
-                    ),
-                    error_code=RESOURCE_DOES_NOT_EXIST,
-                )
-            if not os.path.isdir(dst_path):
-                raise MlflowException(
-                    message=(
-                        "The destination path for downloaded artifacts must be a directory!"
-                        f" Destination path: {dst_path}"
-                    ),
-                    error_code=INVALID_PARAMETER_VALUE,
-                )
-        else:
-            dst_path = create_tmp_dir()
+        dst_path = _transfers.destination(dst_path)
         bucket, root = self.parse_s3_compliant_uri(self.artifact_uri)
         root = root.rstrip("/")
         path = (artifact_path or "").strip("/")
@@ -280,7 +196,7 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
             listed = store.list_all(prefix + "/" if prefix else "")
         except (_native.StorageError, _native.NotFound) as e:
             raise _listing_error(self.artifact_uri, e) from e
-        parents = _parents({key for key, _, _ in listed})
+        parents = _transfers.parents(key for key, _, _ in listed)
         files = []
         for key, size, etag in listed:
             if size == 0 and key in parents:  # a directory marker ("dir/", listed as "dir")
@@ -301,12 +217,7 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
             local = self._create_download_destination(path, dst_path)
             files = [(prefix, local, None, None)]
         self._download(bucket, files)
-        if path:
-            sanitized = _sanitize_path_for_windows(path)
-            local_path = os.path.join(dst_path, os.path.normpath(sanitized))
-            validate_path_within_directory(dst_path, local_path)
-            return local_path
-        return dst_path
+        return _transfers.downloaded(dst_path, path)
 
     def _is_directory_marker(self, bucket: str, key: str) -> bool:
         """Whether the empty object listed as ``key`` is really ``key/`` (object_store drops

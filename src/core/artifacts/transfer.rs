@@ -5,15 +5,14 @@
 //! for size, then renamed into place.
 
 use std::path::{Path as LocalPath, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use futures::stream::{self, StreamExt, TryStreamExt};
+use bytes::Bytes;
+use futures::stream::{self, FuturesUnordered, StreamExt, TryStreamExt};
 use md5::Digest;
 use object_store::path::Path;
-use object_store::{
-    Attribute, Attributes, ObjectStore, PutMultipartOptions, PutOptions, WriteMultipart,
-};
-use tokio::io::AsyncReadExt;
+use object_store::{Attribute, Attributes, ObjectStore, PutMultipartOptions, PutOptions};
 
 use super::{Options, Progress};
 use crate::error::{CoreError, CoreResult};
@@ -135,6 +134,71 @@ async fn upload_small(
     Ok(())
 }
 
+/// Part buffers of one multipart upload, reused: at most `concurrency + 1` exist (the parts in
+/// flight and the one being read), so memory stays at what the options state even where the
+/// allocator would keep freed buffers of this size.
+struct PartPool {
+    free: Mutex<Vec<Vec<u8>>>,
+    part_size: usize,
+}
+
+/// A filled part; its buffer goes back to the pool when the request no longer needs it.
+struct PooledPart {
+    buf: Vec<u8>,
+    pool: Arc<PartPool>,
+}
+
+impl AsRef<[u8]> for PooledPart {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for PooledPart {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        self.pool.free.lock().unwrap().push(buf);
+    }
+}
+
+impl PartPool {
+    fn take(&self) -> Vec<u8> {
+        self.free
+            .lock()
+            .unwrap()
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.part_size))
+    }
+}
+
+/// Read up to `part_size` bytes at `offset` into `buf`, on the blocking pool.
+async fn read_part(
+    file: &Arc<std::fs::File>,
+    path: &LocalPath,
+    mut buf: Vec<u8>,
+    offset: u64,
+    part_size: usize,
+) -> CoreResult<Vec<u8>> {
+    let file = Arc::clone(file);
+    let read = tokio::task::spawn_blocking(move || {
+        buf.resize(part_size, 0);
+        let mut filled = 0;
+        while filled < part_size {
+            match read_at(&file, &mut buf[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf.truncate(filled);
+        Ok(buf)
+    })
+    .await
+    .map_err(|e| CoreError::Io(format!("{}: read task failed: {e}", path.display())))?;
+    read.map_err(|e| io(path, e))
+}
+
 async fn upload_large(
     store: &Arc<dyn ObjectStore>,
     f: Upload,
@@ -143,45 +207,53 @@ async fn upload_large(
     cancel: &Cancel,
 ) -> CoreResult<()> {
     let location = key_path(&f.key)?;
-    let mut file = tokio::fs::File::open(&f.local)
-        .await
-        .map_err(|e| io(&f.local, e))?;
-    let upload = store
+    let file = Arc::new(std::fs::File::open(&f.local).map_err(|e| io(&f.local, e))?);
+    let mut upload = store
         .put_multipart_opts(&location, put_options(&f))
         .await
         .map_err(|e| storage("multipart upload of", &f.key, e))?;
-    let mut writer = WriteMultipart::new_with_chunk_size(upload, opts.part_size);
-    let mut buf = vec![0u8; opts.part_size];
+    let pool = Arc::new(PartPool {
+        free: Mutex::new(Vec::new()),
+        part_size: opts.part_size,
+    });
+    let concurrency = opts.concurrency.max(1);
+    let mut in_flight: FuturesUnordered<object_store::UploadPart> = FuturesUnordered::new();
     let outcome: CoreResult<()> = async {
+        let mut offset = 0u64;
         loop {
             cancel.check()?;
-            let mut filled = 0;
-            while filled < buf.len() {
-                let n = file
-                    .read(&mut buf[filled..])
-                    .await
-                    .map_err(|e| io(&f.local, e))?;
-                if n == 0 {
-                    break;
-                }
-                filled += n;
-            }
+            let buf = read_part(&file, &f.local, pool.take(), offset, opts.part_size).await?;
+            let filled = buf.len();
             if filled == 0 {
-                return Ok(());
+                break;
             }
-            writer
-                .wait_for_capacity(opts.concurrency.max(1))
-                .await
-                .map_err(|e| storage("multipart upload of", &f.key, e))?;
-            writer.write(&buf[..filled]);
+            while in_flight.len() >= concurrency {
+                if let Some(done) = in_flight.next().await {
+                    done.map_err(|e| storage("multipart upload of", &f.key, e))?;
+                }
+            }
+            let part = Bytes::from_owner(PooledPart {
+                buf,
+                pool: Arc::clone(&pool),
+            });
+            in_flight.push(upload.put_part(part.into()));
             progress.add_bytes(filled as u64);
+            offset += filled as u64;
+            if filled < opts.part_size {
+                break;
+            }
         }
+        while let Some(done) = in_flight.next().await {
+            done.map_err(|e| storage("multipart upload of", &f.key, e))?;
+        }
+        Ok(())
     }
     .await;
+    drop(in_flight);
     match outcome {
         Ok(()) => {
-            writer
-                .finish()
+            upload
+                .complete()
                 .await
                 .map_err(|e| storage("multipart upload of", &f.key, e))?;
             progress.file_done();
@@ -189,19 +261,25 @@ async fn upload_large(
         }
         Err(e) => {
             // Best effort: the upload failed already; its parts must not linger.
-            let _ = writer.abort().await;
+            let _ = upload.abort().await;
             Err(e)
         }
     }
 }
 
-/// A temporary name next to `dst`, so the final rename never crosses file systems.
-fn partial_path(dst: &LocalPath) -> PathBuf {
+/// A temporary name next to `dst`, so the final rename never crosses file systems; unique
+/// per process and call, so concurrent writers of one destination never share it.
+pub(crate) fn partial_path(dst: &LocalPath) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = dst
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    dst.with_file_name(format!(".{name}.oxide-partial-{}", std::process::id()))
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    dst.with_file_name(format!(
+        ".{name}.oxide-partial-{}-{n}",
+        std::process::id()
+    ))
 }
 
 pub async fn download_all(
@@ -339,6 +417,18 @@ async fn fetch(
         }
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    file.read_at(buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    use std::os::windows::fs::FileExt;
+    file.seek_read(buf, offset)
 }
 
 #[cfg(unix)]

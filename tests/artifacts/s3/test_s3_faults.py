@@ -15,11 +15,13 @@ from botocore.exceptions import ClientError
 from tests.artifacts.conftest import (
     Child,
     MiB,
-    child_env,
     file_sha256,
+    write_random_file,
+)
+from tests.artifacts.s3.conftest import (
+    child_env,
     make_s3_client,
     new_bucket_name,
-    write_random_file,
 )
 
 LARGE = 200 * MiB

@@ -25,11 +25,13 @@ from mlflow_oxide.artifacts import OxideS3ArtifactRepository
 
 from tests.artifacts.conftest import (
     MiB,
+    file_sha256,
+    write_random_file,
+)
+from tests.artifacts.s3.conftest import (
     apply_s3_environment,
     empty_bucket,
-    file_sha256,
     new_bucket_name,
-    write_random_file,
 )
 from tests.conftest import release_tracking
 
@@ -148,7 +150,7 @@ class Logged:
 def logged(moto, tmp_path_factory) -> Logged:
     """One tree logged once by each repository into its own prefix of one bucket (part size
     and multipart threshold 5 MiB, so the big file goes multipart)."""
-    from tests.artifacts.conftest import make_s3_client
+    from tests.artifacts.s3.conftest import make_s3_client
 
     root = tmp_path_factory.mktemp("logged")
     files = build_tree(root / "tree", big=True)

@@ -1,0 +1,143 @@
+"""What every native repository shares: running a native upload or download with the transfer
+settings and a progress bar, turning native errors into ``MlflowException`` naming the
+artifact URI, walking a local tree the way MLflow's repositories walk it, and MLflow's checks
+of a download destination."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INTERNAL_ERROR,
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+)
+from mlflow.store.artifact.artifact_repo import _sanitize_path_for_windows
+from mlflow.utils.file_utils import relative_path_to_artifact_path
+from mlflow.utils.uri import validate_path_within_directory
+
+from mlflow_oxide import _native
+from mlflow_oxide.artifacts._progress import TransferProgress
+from mlflow_oxide.artifacts._settings import Transfer
+
+NATIVE_ERRORS = (_native.StorageError, _native.NotFound, OSError)
+
+
+def failure(what: str, uri: str, e: Exception) -> MlflowException:
+    """``what`` failed for the artifact root ``uri``: RESOURCE_DOES_NOT_EXIST when the object,
+    bucket or container is missing, INTERNAL_ERROR otherwise."""
+    missing = isinstance(e, _native.NotFound) or "NoSuchBucket" in str(e)
+    return MlflowException(
+        f"{what} {uri} failed: {e}",
+        error_code=RESOURCE_DOES_NOT_EXIST if missing else INTERNAL_ERROR,
+    )
+
+
+def upload(store, files: list[tuple[str, str, str | None]], uri: str, desc: str) -> None:
+    """Upload ``(local_file, key, content_type | None)`` through ``store``."""
+    settings = Transfer.from_env()
+    total = sum(os.path.getsize(local) for local, _, _ in files)
+    with TransferProgress(desc, total, len(files)) as progress:
+        try:
+            store.upload(
+                files,
+                settings.concurrency,
+                settings.part_size,
+                settings.multipart_threshold,
+                progress,
+            )
+        except NATIVE_ERRORS as e:
+            # A missing bucket or container is a failed upload, as MLflow reports it.
+            raise MlflowException(
+                f"Uploading artifacts to {uri} failed: {e}", error_code=INTERNAL_ERROR
+            ) from e
+
+
+def download(store, files: list[tuple], uri: str) -> None:
+    """Download ``(key, local_path, size | None, etag | None)`` through ``store``."""
+    settings = Transfer.from_env()
+    total = sum(f[2] or 0 for f in files)
+    with TransferProgress("Downloading artifacts", total, len(files)) as progress:
+        try:
+            store.download(
+                files,
+                settings.concurrency,
+                settings.part_size,
+                settings.multipart_threshold,
+                progress,
+            )
+        except NATIVE_ERRORS as e:
+            raise failure("Downloading artifacts from", uri, e) from e
+
+
+def copy(files: list[tuple[str, str]], desc: str) -> None:
+    """Copy local ``(source, destination)`` files natively, many at once."""
+    settings = Transfer.from_env()
+    total = sum(os.path.getsize(source) for source, _ in files)
+    with TransferProgress(desc, total, len(files)) as progress:
+        _native.copy_files(files, settings.concurrency, progress)
+
+
+def walk(local_dir: str, dest_path: str, convert_relative=True) -> list[tuple[str, str]]:
+    """``(local_file, key)`` for every file under ``local_dir``, keyed under ``dest_path`` as
+    MLflow's cloud repositories key them (``convert_relative``: through
+    ``relative_path_to_artifact_path``, as the S3 repository does; the Azure one joins the
+    OS-relative path as is)."""
+    local_dir = os.path.abspath(local_dir)
+    files = []
+    for root, _, filenames in os.walk(local_dir):
+        upload_path = dest_path
+        if root != local_dir:
+            rel_path = os.path.relpath(root, local_dir)
+            if convert_relative:
+                rel_path = relative_path_to_artifact_path(rel_path)
+            upload_path = posixpath.join(dest_path, rel_path)
+        files.extend((os.path.join(root, f), posixpath.join(upload_path, f)) for f in filenames)
+    return files
+
+
+def destination(dst_path: str | None) -> str:
+    """MLflow's checks and default for ``download_artifacts(dst_path=...)``."""
+    from mlflow.utils.file_utils import create_tmp_dir
+
+    if not dst_path:
+        return create_tmp_dir()
+    dst_path = os.path.abspath(dst_path)
+    if not os.path.exists(dst_path):
+        raise MlflowException(
+            message=(
+                "The destination path for downloaded artifacts does not"
+                f" exist! Destination path: {dst_path}"
+            ),
+            error_code=RESOURCE_DOES_NOT_EXIST,
+        )
+    if not os.path.isdir(dst_path):
+        raise MlflowException(
+            message=(
+                "The destination path for downloaded artifacts must be a directory!"
+                f" Destination path: {dst_path}"
+            ),
+            error_code=INVALID_PARAMETER_VALUE,
+        )
+    return dst_path
+
+
+def downloaded(dst_path: str, path: str) -> str:
+    """Where ``download_artifacts`` says ``path`` landed under ``dst_path`` (MLflow's rule)."""
+    if not path:
+        return dst_path
+    local_path = os.path.join(dst_path, os.path.normpath(_sanitize_path_for_windows(path)))
+    validate_path_within_directory(dst_path, local_path)
+    return local_path
+
+
+def parents(keys) -> set[str]:
+    """Every proper prefix directory of the keys."""
+    out = set()
+    for key in keys:
+        parts = key.split("/")
+        for i in range(1, len(parts)):
+            out.add("/".join(parts[:i]))
+    return out
