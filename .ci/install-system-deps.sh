@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# System packages the tests/system suite needs: headless Chromium + chromedriver for the UI test.
-# Idempotent: does nothing when both binaries are already present.
+# System packages the test suite needs: headless Chromium + chromedriver for the UI test, and
+# Node.js/npm for Azurite (the Azure Storage emulator the Azure artifact tests start).
+# Idempotent: does nothing when every binary is already present.
 set -euo pipefail
-if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+missing=()
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing+=(chromium chromium-driver)
+command -v npm >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 SUDO=""
@@ -11,4 +15,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends chromium chromium-driver
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"

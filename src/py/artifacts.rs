@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use object_store::aws::AwsCredential;
 use object_store::azure::AzureCredential;
-use object_store::gcp::GcpCredential;
 use object_store::ObjectStore;
 use pyo3::prelude::*;
 
 use super::credentials::PythonCredentials;
+use crate::core::artifacts::gcs::GcsToken;
+use crate::core::artifacts::local_copy::{self, Copy};
 use crate::core::artifacts::store::{self, AzureConfig, GcsConfig, S3Config};
 use crate::core::artifacts::transfer::{self, Download, Upload};
-use crate::core::artifacts::local_copy::{self, Copy};
 use crate::core::artifacts::{Options, Progress};
 use crate::error::CoreResult;
 use crate::runtime::{self, Cancel};
@@ -178,7 +178,7 @@ impl PyArtifactStore {
             max_retries,
             retry_timeout: Duration::from_secs_f64(retry_timeout.max(0.0)),
         };
-        let provider = credentials.map(PythonCredentials::<GcpCredential>::provider);
+        let provider = credentials.map(PythonCredentials::<GcsToken>::provider);
         Ok(PyArtifactStore {
             store: store::gcs(&config, provider)?,
         })

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use object_store::aws::AwsCredential;
 use object_store::azure::AzureCredential;
-use object_store::gcp::GcpCredential;
 use object_store::CredentialProvider;
 use pyo3::prelude::*;
+
+use crate::core::artifacts::gcs::GcsToken;
 
 /// A credential as a Python callable returns it, plus when to ask again.
 pub trait FromCallback: Debug + Send + Sync + Sized + 'static {
@@ -60,11 +61,11 @@ impl FromCallback for AzureCredential {
 }
 
 /// GCS: `(bearer_token, expires_at | None)` from google-auth.
-impl FromCallback for GcpCredential {
+impl FromCallback for GcsToken {
     const STORE: &'static str = "GCS";
     fn extract(answer: &Bound<'_, PyAny>) -> PyResult<(Self, Option<Duration>)> {
         let (bearer, expires_at): (String, Option<f64>) = answer.extract()?;
-        Ok((GcpCredential { bearer }, token_ttl(expires_at)))
+        Ok((GcsToken { bearer }, token_ttl(expires_at)))
     }
 }
 

@@ -1,14 +1,13 @@
-"""MLflow's GCS artifact repository with the transfers done natively (object_store's GCS
-client, tokio).
+"""MLflow's GCS artifact repository with the transfers done natively (our JSON-API client,
+``src/core/artifacts/gcs.rs``, on tokio).
 
 Credentials are the stock client's (google-auth's default chain), asked for through a
 callback that refreshes them; ``STORAGE_EMULATOR_HOST`` sends unauthenticated requests to an
-emulator, as google-cloud-storage does. Listing and deletion stay MLflow's (JSON API).
+emulator, as google-cloud-storage does. Listing and deletion stay MLflow's.
 
-Files below the multipart threshold are uploaded natively, many at once. Larger files go
-through MLflow's own resumable upload: object_store's GCS multipart upload uses the XML
-multipart API, which the local emulator the tests run against does not serve, so that path
-could not be tested here. Downloads are native for every size (ranged, parallel)."""
+Files below the multipart threshold are uploaded many at once (media uploads); larger ones
+as resumable uploads, whose chunks the protocol takes in order (so one large file moves as
+one stream, with memory bounded by the parts read ahead); downloads are ranged and parallel."""
 
 from __future__ import annotations
 
@@ -27,6 +26,8 @@ from mlflow_oxide.artifacts import _transfers
 from mlflow_oxide.artifacts._settings import Transfer, enabled
 
 _STORES: dict[tuple, object] = {}
+# Resumable-upload chunks are multiples of 256 KiB (all but the last).
+_RESUMABLE_QUANTUM = 256 << 10
 
 
 def _md5_hex(md5_base64: str | None) -> str | None:
@@ -83,19 +84,8 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         return store, root
 
     def _upload(self, store, files: list[tuple[str, str]], desc: str) -> None:
-        threshold = Transfer.from_env().multipart_threshold
-        small = [
-            (local, key, mimetypes.guess_type(local)[0])
-            for local, key in files
-            if os.path.getsize(local) < threshold
-        ]
-        if small:
-            _transfers.upload(store, small, self.artifact_uri, desc)
-        bucket, _ = self.parse_gcs_uri(self.artifact_uri)
-        for local, key in files:
-            if os.path.getsize(local) >= threshold:
-                blob = self._get_bucket(bucket).blob(key, chunk_size=self._GCS_UPLOAD_CHUNK_SIZE)
-                blob.upload_from_filename(local, timeout=self._GCS_DEFAULT_TIMEOUT)
+        triples = [(local, key, mimetypes.guess_type(local)[0]) for local, key in files]
+        _transfers.upload(store, triples, self.artifact_uri, desc, quantum=_RESUMABLE_QUANTUM)
 
     def log_artifact(self, local_file, artifact_path=None):
         store, dest_path = self._native()

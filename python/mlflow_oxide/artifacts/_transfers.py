@@ -35,16 +35,20 @@ def failure(what: str, uri: str, e: Exception) -> MlflowException:
     )
 
 
-def upload(store, files: list[tuple[str, str, str | None]], uri: str, desc: str) -> None:
-    """Upload ``(local_file, key, content_type | None)`` through ``store``."""
+def upload(
+    store, files: list[tuple[str, str, str | None]], uri: str, desc: str, quantum: int = 1
+) -> None:
+    """Upload ``(local_file, key, content_type | None)`` through ``store`` (``quantum``: what
+    the part size must be a multiple of)."""
     settings = Transfer.from_env()
+    part_size = max(quantum, settings.part_size // quantum * quantum)
     total = sum(os.path.getsize(local) for local, _, _ in files)
     with TransferProgress(desc, total, len(files)) as progress:
         try:
             store.upload(
                 files,
                 settings.concurrency,
-                settings.part_size,
+                part_size,
                 settings.multipart_threshold,
                 progress,
             )

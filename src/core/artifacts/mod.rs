@@ -2,6 +2,7 @@
 //! full object keys); this module owns moving bytes — many files at once, multipart uploads
 //! and ranged parallel downloads, bounded memory, retries, atomic local writes.
 
+pub mod gcs;
 pub mod local_copy;
 pub mod store;
 pub mod transfer;

@@ -1,5 +1,6 @@
 //! Building an object store for an artifact root: S3 (and S3-compatible endpoints), Azure Blob
-//! Storage (also serving ADLS Gen2 accounts), Google Cloud Storage, or a local directory.
+//! Storage (also serving ADLS Gen2 accounts), Google Cloud Storage (our JSON-API client, see
+//! `gcs`), or a local directory.
 //! Credentials are resolved by the caller, the way MLflow's own repositories resolve them
 //! (boto3's chain, Azure connection strings / keys / `DefaultAzureCredential`, google-auth).
 
@@ -8,7 +9,6 @@ use std::time::Duration;
 
 use object_store::aws::{AmazonS3Builder, AwsCredential};
 use object_store::azure::{AzureConfigKey, AzureCredential, MicrosoftAzureBuilder};
-use object_store::gcp::{GcpCredential, GoogleCloudStorageBuilder};
 use object_store::local::LocalFileSystem;
 use object_store::{BackoffConfig, ClientOptions, CredentialProvider, ObjectStore, RetryConfig};
 
@@ -33,7 +33,7 @@ pub struct S3Config {
 
 pub type Credentials = Arc<dyn CredentialProvider<Credential = AwsCredential>>;
 pub type AzureCredentials = Arc<dyn CredentialProvider<Credential = AzureCredential>>;
-pub type GcsCredentials = Arc<dyn CredentialProvider<Credential = GcpCredential>>;
+pub use super::gcs::GcsCredentials;
 
 /// Where Azure Blob requests go and how they are authorized (first match wins: `credentials`
 /// given to [`azure`], then `access_key`, then `sas`; none of them means anonymous).
@@ -159,36 +159,25 @@ pub fn gcs(
     config: &GcsConfig,
     credentials: Option<GcsCredentials>,
 ) -> CoreResult<Arc<dyn ObjectStore>> {
-    let allow_http = config
-        .emulator
-        .as_deref()
-        .is_some_and(|e| e.starts_with("http://"));
-    let mut builder = GoogleCloudStorageBuilder::new()
-        .with_bucket_name(&config.bucket)
-        .with_retry(retry(config.max_retries, config.retry_timeout))
-        .with_client_options(client_options(false, allow_http));
-    if let Some(emulator) = &config.emulator {
-        // object_store takes a custom base URL only from a service-account document.
-        let document = serde_json::json!({
-            "gcs_base_url": emulator.trim_end_matches('/'),
-            "disable_oauth": true,
-            "client_email": "",
-            "private_key": "",
-            "private_key_id": "",
-        });
-        builder = builder.with_service_account_key(document.to_string());
-    } else if let Some(credentials) = credentials {
-        builder = builder.with_credentials(credentials);
-    }
-    builder
-        .build()
-        .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
-        .map_err(|e| {
-            CoreError::Storage(format!(
-                "cannot configure GCS bucket {:?}: {e}",
-                config.bucket
-            ))
-        })
+    let credentials = if config.emulator.is_some() {
+        None // google-cloud-storage sends emulators no credentials either
+    } else {
+        credentials
+    };
+    super::gcs::GcsJson::new(
+        &config.bucket,
+        config.emulator.as_deref(),
+        credentials,
+        config.max_retries,
+        config.retry_timeout,
+    )
+    .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+    .map_err(|e| {
+        CoreError::Storage(format!(
+            "cannot configure GCS bucket {:?}: {e}",
+            config.bucket
+        ))
+    })
 }
 
 pub fn local(root: &str) -> CoreResult<Arc<dyn ObjectStore>> {

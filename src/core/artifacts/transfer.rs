@@ -276,10 +276,7 @@ pub(crate) fn partial_path(dst: &LocalPath) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    dst.with_file_name(format!(
-        ".{name}.oxide-partial-{}-{n}",
-        std::process::id()
-    ))
+    dst.with_file_name(format!(".{name}.oxide-partial-{}-{n}", std::process::id()))
 }
 
 pub async fn download_all(
