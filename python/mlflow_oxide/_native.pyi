@@ -388,6 +388,35 @@ class ArtifactStore:
         """``credentials`` returns ``(key_id, secret, token)``; asked again at most once a
         minute. None: unsigned requests."""
     @staticmethod
+    def azure(
+        account: str,
+        container: str,
+        endpoint: str | None = None,
+        access_key: str | None = None,
+        sas: str | None = None,
+        credentials: Callable[[], tuple[str, float | None]] | None = None,
+        ignore_tls: bool = False,
+        max_retries: int = 10,
+        retry_timeout: float = 180.0,
+    ) -> ArtifactStore:
+        """Azure Blob Storage (ADLS Gen2 accounts through their blob endpoint). ``endpoint``:
+        the account's blob URL (``https://<account>.blob.core.windows.net`` when None).
+        ``credentials`` returns ``(bearer_token, expires_at)`` and wins over ``access_key``,
+        which wins over ``sas``; with none of them requests are anonymous."""
+    @staticmethod
+    def gcs(
+        bucket: str,
+        emulator: str | None = None,
+        credentials: Callable[[], tuple[str, float | None]] | None = None,
+        max_retries: int = 10,
+        retry_timeout: float = 180.0,
+    ) -> ArtifactStore:
+        """Google Cloud Storage through its JSON API. ``credentials`` returns
+        ``(bearer_token, expires_at)``, asked again shortly before expiry; ``emulator``
+        (``STORAGE_EMULATOR_HOST``) takes unauthenticated requests. Uploads above the
+        threshold are resumable (part size a multiple of 256 KiB); ``list``/``delete`` of
+        prefixes are not offered (MLflow's client lists)."""
+    @staticmethod
     def local(root: str) -> ArtifactStore: ...
     def upload(
         self,
@@ -416,3 +445,12 @@ class ArtifactStore:
         """Every object ``(key, size, etag)`` under ``prefix``, recursively."""
     def delete(self, prefix: str) -> int:
         """Delete every object under ``prefix``; returns how many."""
+
+def copy_files(
+    files: list[tuple[str, str]],
+    concurrency: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Copy local ``(source, destination)`` files, ``concurrency`` at a time, each through the
+    kernel's copy path into a temporary name renamed into place, permissions and times kept
+    (as ``shutil.copy2``). Ctrl-C stops it between 64 MiB slices; no partial file remains."""

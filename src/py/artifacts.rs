@@ -23,6 +23,30 @@ use crate::core::artifacts::{Options, Progress};
 use crate::error::CoreResult;
 use crate::runtime::{self, Cancel};
 
+/// `(local_file, key, content_type[, content_encoding])`.
+struct UploadSpec(Upload);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for UploadSpec {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let tuple = ob.cast::<pyo3::types::PyTuple>()?;
+        let content_encoding = match tuple.len() {
+            3 => None,
+            4 => tuple.get_item(3)?.extract()?,
+            n => return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "an upload is (local_file, key, content_type[, content_encoding]), got {n} items"
+            ))),
+        };
+        Ok(UploadSpec(Upload {
+            local: tuple.get_item(0)?.extract()?,
+            key: tuple.get_item(1)?.extract()?,
+            content_type: tuple.get_item(2)?.extract()?,
+            content_encoding,
+        }))
+    }
+}
+
 /// Objects `(key, size)` and directory prefixes directly under a prefix.
 type Listing = (Vec<(String, u64)>, Vec<String>);
 
@@ -31,9 +55,15 @@ pub struct PyArtifactStore {
     store: Arc<dyn ObjectStore>,
 }
 
-fn options(concurrency: usize, part_size: usize, multipart_threshold: u64) -> Options {
+fn options(
+    concurrency: usize,
+    file_concurrency: Option<usize>,
+    part_size: usize,
+    multipart_threshold: u64,
+) -> Options {
     Options {
         concurrency: concurrency.max(1),
+        file_concurrency: file_concurrency.unwrap_or(concurrency).max(1),
         part_size: part_size.max(1),
         multipart_threshold,
     }
@@ -191,34 +221,37 @@ impl PyArtifactStore {
         })
     }
 
-    /// Upload `(local_file, key, content_type | None)` triples.
-    #[pyo3(signature = (files, concurrency, part_size, multipart_threshold, progress=None))]
+    /// Upload `(local_file, key, content_type | None[, content_encoding | None])` tuples.
+    #[pyo3(signature = (files, concurrency, part_size, multipart_threshold, progress=None,
+                        file_concurrency=None))]
+    #[allow(clippy::too_many_arguments)] // the transfer options one by one
     fn upload(
         &self,
         py: Python<'_>,
-        files: Vec<(PathBuf, String, Option<String>)>,
+        files: Vec<UploadSpec>,
         concurrency: usize,
         part_size: usize,
         multipart_threshold: u64,
         progress: Option<Py<PyAny>>,
+        file_concurrency: Option<usize>,
     ) -> PyResult<()> {
         let store = Arc::clone(&self.store);
-        let opts = options(concurrency, part_size, multipart_threshold);
-        let files = files
-            .into_iter()
-            .map(|(local, key, content_type)| Upload {
-                local,
-                key,
-                content_type,
-            })
-            .collect();
+        let opts = options(
+            concurrency,
+            file_concurrency,
+            part_size,
+            multipart_threshold,
+        );
+        let files = files.into_iter().map(|spec| spec.0).collect();
         run(py, progress.as_ref(), move |counters, cancel| async move {
             transfer::upload_all(&store, files, &opts, &counters, &cancel).await
         })
     }
 
     /// Download `(key, local_file, size | None, etag | None)`.
-    #[pyo3(signature = (files, concurrency, part_size, multipart_threshold, progress=None))]
+    #[pyo3(signature = (files, concurrency, part_size, multipart_threshold, progress=None,
+                        file_concurrency=None))]
+    #[allow(clippy::too_many_arguments)] // the transfer options one by one
     fn download(
         &self,
         py: Python<'_>,
@@ -227,9 +260,15 @@ impl PyArtifactStore {
         part_size: usize,
         multipart_threshold: u64,
         progress: Option<Py<PyAny>>,
+        file_concurrency: Option<usize>,
     ) -> PyResult<()> {
         let store = Arc::clone(&self.store);
-        let opts = options(concurrency, part_size, multipart_threshold);
+        let opts = options(
+            concurrency,
+            file_concurrency,
+            part_size,
+            multipart_threshold,
+        );
         let files = files
             .into_iter()
             .map(|(key, local, size, etag)| Download {

@@ -34,9 +34,9 @@ def _needs_stock() -> bool:
     )
 
 
-def _content_type(path: str) -> str | None:
-    # As MLflow's S3 repository sets it (ContentEncoding, for .gz and the like, is not carried).
-    return mimetypes.guess_type(path)[0]
+def _content_headers(path: str) -> tuple[str | None, str | None]:
+    """``(Content-Type, Content-Encoding)`` as MLflow's S3 repository guesses them."""
+    return mimetypes.guess_type(path)
 
 
 # One native store per process and configuration, shared by repository objects (MLflow makes
@@ -130,8 +130,8 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
     # --- uploads -------------------------------------------------------------------------
 
     def _upload(self, bucket: str, files: list[tuple[str, str]], desc: str) -> None:
-        triples = [(local, key, _content_type(local)) for local, key in files]
-        _transfers.upload(self._native_store(bucket), triples, self.artifact_uri, desc)
+        specs = [(local, key, *_content_headers(local)) for local, key in files]
+        _transfers.upload(self._native_store(bucket), specs, self.artifact_uri, desc)
 
     def log_artifact(self, local_file, artifact_path=None):
         if _needs_stock():

@@ -35,7 +35,8 @@ def enabled() -> bool:
 
 @dataclass(frozen=True)
 class Transfer:
-    concurrency: int
+    concurrency: int  # parts of one large file in flight
+    file_concurrency: int  # small files in flight (their bytes still within memory_budget)
     part_size: int
     multipart_threshold: int
     max_retries: int
@@ -47,6 +48,7 @@ class Transfer:
         part_size = _int("MLFLOW_OXIDE_PART_SIZE", 8 * MiB, 5 * MiB)
         return cls(
             concurrency=_int("MLFLOW_OXIDE_CONCURRENCY", 16, 1),
+            file_concurrency=_int("MLFLOW_OXIDE_FILE_CONCURRENCY", 64, 1),
             part_size=part_size,
             multipart_threshold=_int("MLFLOW_OXIDE_MULTIPART_THRESHOLD", part_size, part_size),
             max_retries=_int("MLFLOW_OXIDE_MAX_RETRIES", 10, 0),

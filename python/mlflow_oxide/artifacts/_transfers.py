@@ -35,14 +35,12 @@ def failure(what: str, uri: str, e: Exception) -> MlflowException:
     )
 
 
-def upload(
-    store, files: list[tuple[str, str, str | None]], uri: str, desc: str, quantum: int = 1
-) -> None:
-    """Upload ``(local_file, key, content_type | None)`` through ``store`` (``quantum``: what
-    the part size must be a multiple of)."""
+def upload(store, files: list[tuple], uri: str, desc: str, quantum: int = 1) -> None:
+    """Upload ``(local_file, key, content_type | None[, content_encoding | None])`` through
+    ``store`` (``quantum``: what the part size must be a multiple of)."""
     settings = Transfer.from_env()
     part_size = max(quantum, settings.part_size // quantum * quantum)
-    total = sum(os.path.getsize(local) for local, _, _ in files)
+    total = sum(os.path.getsize(f[0]) for f in files)
     with TransferProgress(desc, total, len(files)) as progress:
         try:
             store.upload(
@@ -51,6 +49,7 @@ def upload(
                 part_size,
                 settings.multipart_threshold,
                 progress,
+                settings.file_concurrency,
             )
         except NATIVE_ERRORS as e:
             # A missing bucket or container is a failed upload, as MLflow reports it.
@@ -71,6 +70,7 @@ def download(store, files: list[tuple], uri: str) -> None:
                 settings.part_size,
                 settings.multipart_threshold,
                 progress,
+                settings.file_concurrency,
             )
         except NATIVE_ERRORS as e:
             raise failure("Downloading artifacts from", uri, e) from e

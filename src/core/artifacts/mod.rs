@@ -12,11 +12,14 @@ mod tests;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// How a transfer moves bytes. Memory in flight is at most `concurrency * part_size` per call.
+/// How a transfer moves bytes. Memory in flight is at most [`Options::memory_budget`] per call.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Files (and parts of one large file) transferred at once.
+    /// Parts of one large file transferred at once.
     pub concurrency: usize,
+    /// Small files transferred at once (requests are latency-bound, so many more than parts;
+    /// the bytes they hold still fit the memory budget).
+    pub file_concurrency: usize,
     /// Bytes per multipart part / per ranged GET.
     pub part_size: usize,
     /// Files at least this large go multipart / ranged.
@@ -27,9 +30,17 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             concurrency: 16,
+            file_concurrency: 64,
             part_size: 16 << 20,
             multipart_threshold: 64 << 20,
         }
+    }
+}
+
+impl Options {
+    /// Bytes held at once: the parts in flight plus the one being read.
+    pub fn memory_budget(&self) -> u64 {
+        (self.concurrency.max(1) as u64 + 1) * self.part_size.max(1) as u64
     }
 }
 

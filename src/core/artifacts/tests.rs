@@ -17,6 +17,7 @@ fn local_round_trip_with_multipart_and_ranged_reads() {
     let store = local(root.to_str().unwrap()).unwrap();
     let opts = Options {
         concurrency: 3,
+        file_concurrency: 5,
         part_size: 1 << 20,
         multipart_threshold: 1 << 20,
     };
@@ -28,6 +29,7 @@ fn local_round_trip_with_multipart_and_ranged_reads() {
                 local: src.join(n),
                 key: format!("run/artifacts/{n}"),
                 content_type: None,
+                content_encoding: None,
             })
             .collect();
         upload_all(&store, files, &opts, &progress, &cancel)
@@ -109,5 +111,61 @@ fn downloads_are_checked_against_single_part_etags() {
             .any(|n| n.contains("bad") || n.contains("partial")),
         "{names:?}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn local_copies_keep_bytes_times_and_modes_and_leave_nothing_when_cancelled() {
+    use super::local_copy::{copy_all, Copy};
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, SystemTime};
+
+    let dir = std::env::temp_dir().join(format!("oxide-copy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let data: Vec<u8> = (0..2_500_001u32).map(|i| (i % 253) as u8).collect();
+    let source = dir.join("src/a.bin");
+    std::fs::write(&source, &data).unwrap();
+    let modified = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&source)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let copy = |to: &str| Copy {
+        source: source.clone(),
+        destination: dir.join(to),
+    };
+    let progress = Arc::new(Progress::default());
+    let cancel = Arc::new(Cancel::default());
+    io().block_on(copy_all(
+        vec![copy("out/a.bin"), copy("out/deep/b.bin")],
+        4,
+        &progress,
+        &cancel,
+    ))
+    .unwrap();
+    for name in ["out/a.bin", "out/deep/b.bin"] {
+        let path = dir.join(name);
+        assert_eq!(std::fs::read(&path).unwrap(), data);
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.modified().unwrap(), modified);
+        assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+    }
+    assert_eq!(progress.files.load(std::sync::atomic::Ordering::Relaxed), 2);
+
+    cancel.cancel();
+    let err = io()
+        .block_on(copy_all(
+            vec![copy("cancelled/c.bin")],
+            4,
+            &progress,
+            &cancel,
+        ))
+        .unwrap_err();
+    assert!(matches!(err, crate::error::CoreError::Cancelled), "{err}");
+    assert!(!dir.join("cancelled").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

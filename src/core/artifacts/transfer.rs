@@ -13,6 +13,7 @@ use futures::stream::{self, FuturesUnordered, StreamExt, TryStreamExt};
 use md5::Digest;
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, ObjectStore, PutMultipartOptions, PutOptions};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::{Options, Progress};
 use crate::error::{CoreError, CoreResult};
@@ -23,12 +24,17 @@ pub struct Upload {
     pub key: String,
     /// `Content-Type` to store (MLflow guesses it from the file name).
     pub content_type: Option<String>,
+    /// `Content-Encoding` to store (MLflow's S3 repository sets `gzip` for `.gz` files).
+    pub content_encoding: Option<String>,
 }
 
 fn put_options(f: &Upload) -> PutMultipartOptions {
     let mut attributes = Attributes::new();
     if let Some(content_type) = &f.content_type {
         attributes.insert(Attribute::ContentType, content_type.clone().into());
+    }
+    if let Some(encoding) = &f.content_encoding {
+        attributes.insert(Attribute::ContentEncoding, encoding.clone().into());
     }
     PutMultipartOptions {
         attributes,
@@ -96,12 +102,13 @@ pub async fn upload_all(
         if size >= opts.multipart_threshold {
             large.push(f);
         } else {
-            small.push(f);
+            small.push((f, size));
         }
     }
+    let budget = ByteBudget::new(opts);
     stream::iter(small)
-        .map(|f| upload_small(store, f, progress, cancel))
-        .buffer_unordered(opts.concurrency.max(1))
+        .map(|(f, size)| upload_small(store, f, size, &budget, progress, cancel))
+        .buffer_unordered(opts.file_concurrency.max(1))
         .try_collect::<Vec<()>>()
         .await?;
     for f in large {
@@ -110,13 +117,41 @@ pub async fn upload_all(
     Ok(())
 }
 
+/// Bytes whole small files may hold at once (in KiB permits): many requests in flight, but
+/// never more memory than the options allow.
+struct ByteBudget {
+    permits: Semaphore,
+    total: u32,
+}
+
+impl ByteBudget {
+    fn new(opts: &Options) -> Self {
+        let total = (opts.memory_budget() >> 10).clamp(1, u32::MAX as u64) as u32;
+        ByteBudget {
+            permits: Semaphore::new(total as usize),
+            total,
+        }
+    }
+
+    async fn hold(&self, bytes: u64) -> SemaphorePermit<'_> {
+        let kib = (bytes.div_ceil(1024)).clamp(1, self.total as u64) as u32;
+        self.permits
+            .acquire_many(kib)
+            .await
+            .expect("the budget semaphore is never closed")
+    }
+}
+
 async fn upload_small(
     store: &Arc<dyn ObjectStore>,
     f: Upload,
+    size: u64,
+    budget: &ByteBudget,
     progress: &Progress,
     cancel: &Cancel,
 ) -> CoreResult<()> {
     cancel.check()?;
+    let _held = budget.hold(size).await;
     let data = tokio::fs::read(&f.local)
         .await
         .map_err(|e| io(&f.local, e))?;
@@ -294,9 +329,16 @@ pub async fn download_all(
             _ => large.push(f),
         }
     }
+    let budget = ByteBudget::new(opts);
     stream::iter(small)
-        .map(|f| download_one(store, f, opts, 1, progress, cancel))
-        .buffer_unordered(opts.concurrency.max(1))
+        .map(|f| {
+            let budget = &budget;
+            async move {
+                let _held = budget.hold(f.size.unwrap_or(0)).await;
+                download_one(store, f, opts, 1, progress, cancel).await
+            }
+        })
+        .buffer_unordered(opts.file_concurrency.max(1))
         .try_collect::<Vec<()>>()
         .await?;
     for f in large {

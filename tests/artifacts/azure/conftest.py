@@ -88,6 +88,21 @@ class Azurite:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
 
+    def restart(self) -> None:
+        """A new server on the same data (and a new port): what the old one persisted."""
+        self.stop()
+        fresh = start_azurite(self.location, self.log)
+        self.proc, self.url = fresh.proc, fresh.url
+
+    def persisted(self, text: str) -> bool:
+        """Whether ``text`` (a container or blob name) is in the metadata Azurite saved to disk
+        (it saves every 5 s: what came after is lost on SIGKILL)."""
+        db = self.location / "__azurite_db_blob__.json"
+        try:
+            return text in db.read_text(errors="replace")
+        except OSError:
+            return False
+
 
 def start_azurite(location: Path, log: Path, timeout: float = 60.0) -> Azurite:
     """``azurite-blob`` on 127.0.0.1 and a free port, keeping its data in ``location``;

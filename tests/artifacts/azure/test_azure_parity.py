@@ -515,6 +515,93 @@ def test_placeholders_download_parity(with_placeholders, tmp_path, path):
     assert _download(ours, path, tmp_path / "ours") == _download(stock, path, tmp_path / "stock")
 
 
+# --- zero-byte blobs named like a directory ("folder/"), as S3-minded tools and some Azure
+# tools write them -----------------------------------------------------------------------------
+
+SLASH_MARKERS = [
+    ("a.txt", b"a"),
+    ("empty-folder/", b""),
+    ("folder/", b""),
+    ("folder/inner.txt", b"inner"),
+]
+
+
+def _put_blobs(service, container: str, prefix: str, blobs) -> str:
+    client = service.get_container_client(container)
+    for name, body in blobs:
+        client.upload_blob(f"{prefix}/{name}", body)
+    return wasbs(container, prefix)
+
+
+@pytest.mark.parametrize("path", [None, "empty-folder"])
+def test_slash_markers_list_parity(container, service, path):
+    """(Listing "folder" itself is left out: stock lists its own "folder/" blob inside it, as a
+    file named "folder", an MLflow quirk not worth copying.)"""
+    uri = _put_blobs(service, container, "root", SLASH_MARKERS)
+    ours = OxideAzureBlobArtifactRepository(uri)
+    stock = AzureBlobArtifactRepository(uri)
+    assert [(f.path, f.is_dir, f.file_size) for f in ours.list_artifacts(path)] == [
+        (f.path, f.is_dir, f.file_size) for f in stock.list_artifacts(path)
+    ]
+
+
+@pytest.mark.parametrize("path", ["", "folder", "folder/inner.txt"])
+def test_slash_markers_download_parity(container, service, tmp_path, path):
+    """Stock makes "empty-folder/" an empty local directory."""
+    uri = _put_blobs(service, container, "root", SLASH_MARKERS)
+    ours = OxideAzureBlobArtifactRepository(uri)
+    stock = AzureBlobArtifactRepository(uri)
+    assert _download(ours, path, tmp_path / "ours") == _download(stock, path, tmp_path / "stock")
+
+
+@pytest.mark.parametrize("path", [None, "folder", "empty-folder"])
+def test_slash_markers_delete_parity(container, service, path):
+    """Stock deletes the "folder/" blobs with their directory (and a root holding them)."""
+    ours = OxideAzureBlobArtifactRepository(_put_blobs(service, container, "ours", SLASH_MARKERS))
+    stock = AzureBlobArtifactRepository(_put_blobs(service, container, "stock", SLASH_MARKERS))
+    assert _delete(ours, path) == _delete(stock, path)
+    assert blob_names(service, container, "ours") == blob_names(service, container, "stock")
+    assert ours.list_artifacts() == stock.list_artifacts()
+
+
+# --- blob names with an empty segment ("a//b") ----------------------------------------------
+
+
+def test_root_with_empty_segment_upload_parity(container, service, tmp_path):
+    """An artifact location typed with a doubled slash: stock writes blobs named with it (and
+    never raises anything but an ``MlflowException`` through ours)."""
+    files = build_tree(tmp_path / "tree", big=False)
+    for side, cls in (
+        ("ours", OxideAzureBlobArtifactRepository),
+        ("stock", AzureBlobArtifactRepository),
+    ):
+        repo = cls(wasbs(container, f"{side}/team//exp"))
+        repo.log_artifacts(str(tmp_path / "tree"))
+        repo.log_artifact(str(tmp_path / "tree" / "MLmodel"), "model//v1")
+    ours = stored_blobs(service, container, "ours")
+    assert ours == stored_blobs(service, container, "stock")
+    assert len(ours) == len(files) + 1
+
+
+FOREIGN = [("x.txt", b"x"), ("dd//z.txt", b"z"), ("sub/y.txt", b"y")]
+
+
+@pytest.mark.parametrize("op", ["list", "download", "delete"])
+def test_foreign_blob_with_empty_segment(container, service, tmp_path, op):
+    """A blob named with "//" under the root (written by stock, see above, or another tool):
+    the root is listed, downloaded and deleted as stock does it."""
+    ours = OxideAzureBlobArtifactRepository(_put_blobs(service, container, "ours", FOREIGN))
+    stock = AzureBlobArtifactRepository(_put_blobs(service, container, "stock", FOREIGN))
+    if op == "list":
+        assert ours.list_artifacts() == stock.list_artifacts()
+        assert ours.list_artifacts("dd") == stock.list_artifacts("dd")
+    elif op == "download":
+        assert _download(ours, "", tmp_path / "ours") == _download(stock, "", tmp_path / "stock")
+    else:
+        assert _delete(ours, None) == _delete(stock, None)
+        assert blob_names(service, container, "ours") == blob_names(service, container, "stock")
+
+
 # --- credentials ---------------------------------------------------------------------------
 
 
@@ -536,17 +623,20 @@ def test_connection_string_account_wins(container, service, tmp_path):
 def test_shared_access_signature_connection_string(
     azurite, container, service, tmp_path, monkeypatch
 ):
-    """A connection string with a SAS instead of the account key (and no AccountName: it is
-    read from the endpoint) works for both."""
+    """A connection string with a container SAS instead of the account key (and no
+    AccountName: it is read from the endpoint): uploads (whole and in blocks), listing,
+    downloading and deleting as stock does them."""
     from datetime import datetime, timedelta, timezone
 
-    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
-    sas = generate_account_sas(
+    # A container SAS: Azurite refuses blob batches (ours deletes in batches) under an account
+    # SAS, which Azure accepts.
+    sas = generate_container_sas(
         ACCOUNT,
+        container,
         service.credential.account_key,
-        resource_types=ResourceTypes(service=True, container=True, object=True),
-        permission=AccountSasPermissions(
+        permission=ContainerSasPermissions(
             read=True, write=True, delete=True, list=True, create=True, add=True
         ),
         expiry=datetime.now(timezone.utc) + timedelta(hours=1),
@@ -555,21 +645,23 @@ def test_shared_access_signature_connection_string(
         "AZURE_STORAGE_CONNECTION_STRING",
         f"BlobEndpoint={azurite.url}/{ACCOUNT};SharedAccessSignature={sas}",
     )
+    monkeypatch.setenv("MLFLOW_OXIDE_PART_SIZE", str(PART))
     files = build_tree(tmp_path / "tree", big=False)
+    files["blocks.bin"] = write_random_file(tmp_path / "tree" / "blocks.bin", PART + MiB)
     for side, cls in (
         ("ours", OxideAzureBlobArtifactRepository),
         ("stock", AzureBlobArtifactRepository),
     ):
         cls(wasbs(container, side)).log_artifacts(str(tmp_path / "tree"))
     assert stored_blobs(service, container, "ours") == stored_blobs(service, container, "stock")
-    ours = OxideAzureBlobArtifactRepository(wasbs(container, "stock"))
+    ours = OxideAzureBlobArtifactRepository(wasbs(container, "ours"))
     stock = AzureBlobArtifactRepository(wasbs(container, "stock"))
     assert ours.list_artifacts("data") == stock.list_artifacts("data")
     (tmp_path / "dst").mkdir()
     ours.download_artifacts("", str(tmp_path / "dst"))
     assert _files_only(local_tree(tmp_path / "dst")) == files
-    ours.delete_artifacts("data")
-    assert not any(n.startswith("data/") for n in blob_names(service, container, "stock"))
+    assert _delete(ours, "data") == _delete(stock, "data")
+    assert blob_names(service, container, "ours") == blob_names(service, container, "stock")
 
 
 def test_wrong_key_is_an_mlflow_exception(azurite, container, tmp_path, monkeypatch):

@@ -101,7 +101,8 @@ def expected_layout(files: dict[str, str], extra: Path) -> dict[str, str]:
 
 
 def stored_objects(s3, bucket: str, prefix: str) -> dict[str, tuple]:
-    """``{key relative to prefix: (size, sha256, Content-Type)}`` as the server holds them."""
+    """``{key relative to prefix: (size, sha256, Content-Type, Content-Encoding)}`` as the
+    server holds them."""
     out = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
         for obj in page.get("Contents", []):
@@ -115,6 +116,7 @@ def stored_objects(s3, bucket: str, prefix: str) -> dict[str, tuple]:
                 obj["Size"],
                 digest.hexdigest(),
                 head.get("ContentType"),
+                head.get("ContentEncoding"),
             )
     return out
 
