@@ -466,7 +466,11 @@ class GcsBackend(Backend):
             f"Server: gcp-storage-emulator {self.version()} (Python, one request at a time, "
             f"objects in memory) on {self.server.url if self.server else '127.0.0.1'}. An "
             "emulator, not Google Cloud Storage: its MB/s say little about the cloud; both "
-            "sides ran against the same server, so the ratio is the point."
+            "sides ran against the same server, so the ratio is the point. It is Python's "
+            "`http.server.HTTPServer` (HTTP/1.0, a connection per request, listen backlog 5): "
+            "with many requests in flight (oxide's file concurrency), connections beyond the "
+            "backlog wait for TCP to retry them, which costs the small-file cases on that side "
+            "(compare `MLFLOW_OXIDE_FILE_CONCURRENCY=4`)."
         )
 
     def stock_text(self) -> str:

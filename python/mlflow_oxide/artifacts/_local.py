@@ -1,59 +1,62 @@
-"""MLflow's local artifact repository (plain paths and ``file://``) with directory copies
-done natively: many files at once through the kernel's copy path, each into a temporary name
-renamed into place. Single files, listing, deletion and streaming stay MLflow's."""
+"""MLflow's local artifact repository (plain paths and ``file://``) with ``log_artifacts``
+copying natively: many files at once through the kernel's copy path, each into a temporary
+name renamed into place, permissions and times kept as MLflow's ``shutil.copy2`` keeps them.
+
+Everything else — single files, listing, downloads (already a thread pool of copies in
+MLflow, with its path and symlink checks), deletion, streaming — stays MLflow's. Trees the
+native copy does not reproduce exactly (special files, a file landing on a directory, copying
+a directory onto itself) and any native failure go to MLflow's own copy, which then completes
+the call or raises MLflow's error."""
 
 from __future__ import annotations
 
 import os
+import stat
 
-from mlflow.store.artifact.local_artifact_repo import (
-    _TEMP_ARTIFACT_PREFIX,
-    LocalArtifactRepository,
-)
-from mlflow.utils.uri import validate_path_within_directory
+from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+from mlflow.utils.file_utils import shutil_copytree_without_file_permissions
 
 from mlflow_oxide import _native
 from mlflow_oxide.artifacts import _transfers
 from mlflow_oxide.artifacts._settings import enabled
 
 
-def _copy_tree(src_dir: str, dst_dir: str, desc: str, skip_staged: bool) -> None:
-    """Directories created as MLflow's copy creates them, then every file copied natively."""
+def _plan(src_dir: str, dst_dir: str) -> list[tuple[str, str]] | None:
+    """Create the directories as MLflow's copy does and return the files to copy, or None
+    when the tree is one MLflow's copy must handle."""
+    if os.path.realpath(src_dir) == os.path.realpath(dst_dir):
+        return None  # MLflow raises shutil.SameFileError
     files = []
     for dirpath, dirnames, filenames in os.walk(src_dir):
-        relative = os.path.relpath(dirpath, src_dir)
-        target = dst_dir if relative == os.curdir else os.path.join(dst_dir, relative)
         for dirname in dirnames:
-            os.makedirs(os.path.join(target, dirname), exist_ok=True)
+            target = os.path.join(dst_dir, os.path.relpath(os.path.join(dirpath, dirname), src_dir))
+            if not os.path.exists(target):
+                os.mkdir(target)
         for filename in filenames:
-            if skip_staged and filename.startswith(_TEMP_ARTIFACT_PREFIX):
-                continue
-            files.append((os.path.join(dirpath, filename), os.path.join(target, filename)))
-    if files:
-        try:
-            _transfers.copy(files, desc)
-        except (_native.StorageError, _native.NotFound) as e:
-            raise OSError(str(e)) from e
+            source = os.path.join(dirpath, filename)
+            target = os.path.join(dst_dir, os.path.relpath(source, src_dir))
+            try:
+                regular = stat.S_ISREG(os.stat(source).st_mode)
+            except OSError:
+                return None  # a broken symlink: MLflow's copy raises
+            if not regular or os.path.isdir(target):
+                return None  # special files raise; a file onto a directory goes inside it
+            files.append((source, target))
+    return files
 
 
 class OxideLocalArtifactRepository(LocalArtifactRepository):
-    """Local artifact root: ``log_artifacts`` and directory downloads copy concurrently."""
+    """Local artifact root whose ``log_artifacts`` copies many files at once."""
 
     def log_artifacts(self, local_dir, artifact_path=None):
         if not enabled():
             return super().log_artifacts(local_dir, artifact_path)
         artifact_dir = self._get_or_create_artifact_dir(artifact_path)
-        _copy_tree(local_dir, artifact_dir, "Logging artifacts", skip_staged=False)
-
-    def download_artifacts(self, artifact_path, dst_path=None):
-        if not dst_path or not enabled():
-            return super().download_artifacts(artifact_path, dst_path)
-        source = self.get_local_path(artifact_path or "")
-        if not os.path.isdir(source):
-            return super().download_artifacts(artifact_path, dst_path)
-        dst_path = _transfers.destination(dst_path)
-        local_path = _transfers.downloaded(dst_path, (artifact_path or "").strip("/"))
-        validate_path_within_directory(dst_path, local_path)
-        os.makedirs(local_path, exist_ok=True)
-        _copy_tree(source, local_path, "Downloading artifacts", skip_staged=True)
-        return local_path
+        try:
+            files = _plan(local_dir, artifact_dir)
+            if files:
+                _transfers.copy(files, "Logging artifacts")
+        except (_native.StorageError, _native.NotFound, OSError):
+            files = None
+        if files is None:
+            shutil_copytree_without_file_permissions(local_dir, artifact_dir)

@@ -372,29 +372,54 @@ async fn download_one(
             .await
             .map_err(|e| io(parent, e))?;
     }
-    let partial = partial_path(&f.local);
+    let partial = Partial::new(&f.local);
     let expected_md5 = etag.as_deref().and_then(etag_md5);
-    let result = fetch(
+    fetch(
         store,
         &location,
         &f.key,
-        &partial,
+        &partial.path,
         (size, expected_md5),
         opts,
         parallel,
         progress,
         cancel,
     )
-    .await;
-    if let Err(e) = result {
-        let _ = tokio::fs::remove_file(&partial).await;
-        return Err(e);
-    }
-    tokio::fs::rename(&partial, &f.local)
-        .await
-        .map_err(|e| io(&f.local, e))?;
+    .await?;
+    partial.commit(&f.local)?;
     progress.file_done();
     Ok(())
+}
+
+/// A temporary file that is removed unless committed — also when its download is dropped
+/// mid-way because another file of the same call failed.
+pub(crate) struct Partial {
+    pub path: PathBuf,
+    committed: bool,
+}
+
+impl Partial {
+    pub fn new(dst: &LocalPath) -> Self {
+        Partial {
+            path: partial_path(dst),
+            committed: false,
+        }
+    }
+
+    /// Rename into place.
+    pub fn commit(mut self, dst: &LocalPath) -> CoreResult<()> {
+        std::fs::rename(&self.path, dst).map_err(|e| io(dst, e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // one download's whole context, passed once

@@ -130,7 +130,8 @@ def stored_objects(gcs, bucket: str, prefix: str) -> dict[str, dict]:
     """``{name relative to prefix: what google-cloud-storage reports of the object}``."""
     out = {}
     for blob in gcs.list_blobs(bucket, prefix=prefix + "/"):
-        data = blob.download_as_bytes()
+        # A fresh blob: the emulator's listed mediaLink leaves "#" and "?" in names unescaped.
+        data = gcs.bucket(bucket).blob(blob.name).download_as_bytes()
         out[blob.name.removeprefix(prefix + "/")] = {
             "size": blob.size,
             "sha256": hashlib.sha256(data).hexdigest(),
@@ -250,6 +251,34 @@ def test_upload_layout_parity(logged, gcs):
     assert sorted(ours) == sorted(stock)
     differing = {k: {"ours": ours[k], "stock": stock[k]} for k in stock if ours[k] != stock[k]}
     assert not differing
+
+
+SINGLE_FILES = [
+    ("plain.txt", b"text\n"),
+    ("table.csv", b"a,b\n1,2\n"),
+    ("no-extension", b"\x00\x01\x02"),
+    ("empty.txt", b""),  # 0 bytes
+    ("data.json", b'{"a": 1}'),  # application/json
+    ("list.json", b"[1, 2, 3]"),
+    ("page.html", b"<p>hi</p>"),
+    ("archive.tar.gz", b"\x1f\x8b not really"),  # a type with an encoding
+]
+
+
+@pytest.mark.parametrize(("name", "data"), SINGLE_FILES, ids=[n for n, _ in SINGLE_FILES])
+def test_single_file_upload_parity(bucket, gcs, tmp_path, name, data):
+    """One small file by ``log_artifact``: stored as stock stores it (the tree test's files,
+    one at a time, so that one file's failure is seen alone)."""
+    src = tmp_path / name
+    src.write_bytes(data)
+    GCSArtifactRepository(f"gs://{bucket}/stock").log_artifact(str(src), "dir")
+    try:
+        OxideGCSArtifactRepository(f"gs://{bucket}/ours").log_artifact(str(src), "dir")
+    except Exception as e:
+        pytest.fail(f"stock uploads {name!r} ({len(data)} bytes); ours raised {_err(e)}")
+    stock = stored_objects(gcs, bucket, "stock")
+    assert list(stock) == [f"dir/{name}"]
+    assert stored_objects(gcs, bucket, "ours") == stock
 
 
 def test_no_folder_placeholders(logged, gcs):
@@ -638,36 +667,39 @@ def tracking_on_gs(migrated_db_template, tmp_path, tracking_uri, bucket, request
         release_tracking()
 
 
-@pytest.mark.parametrize("tracking_on_gs", ["sqlite", "oxide+sqlite"], indirect=True)
-def test_sklearn_model_round_trip(tracking_on_gs, bucket, gcs, tmp_path, monkeypatch):
-    import mlflow
-    import numpy as np
+@pytest.fixture
+def counted_transfers(monkeypatch) -> dict[str, int]:
+    """How many native uploads and downloads ran (``_transfers`` is what every native
+    repository calls)."""
     from mlflow_oxide.artifacts import _transfers
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
 
     calls = {"upload": 0, "download": 0}
-    upload, download = _transfers.upload, _transfers.download
+    for name in calls:
+        original = getattr(_transfers, name)
 
-    def counted_upload(*args, **kwargs):
-        calls["upload"] += 1
-        return upload(*args, **kwargs)
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
 
-    def counted_download(*args, **kwargs):
-        calls["download"] += 1
-        return download(*args, **kwargs)
+        monkeypatch.setattr(_transfers, name, counted)
+    return calls
 
-    monkeypatch.setattr(_transfers, "upload", counted_upload)
-    monkeypatch.setattr(_transfers, "download", counted_download)
+
+@pytest.mark.parametrize("tracking_on_gs", ["sqlite", "oxide+sqlite"], indirect=True)
+def test_sklearn_model_round_trip(tracking_on_gs, bucket, gcs, tmp_path, counted_transfers):
+    import mlflow
+    import numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
 
     X, y = load_iris(return_X_y=True)
     model = LogisticRegression(max_iter=300).fit(X, y)
     with mlflow.start_run() as run:
         mlflow.log_param("max_iter", 300)
         info = mlflow.sklearn.log_model(model, name="model")
-        mlflow.log_dict({"classes": 3}, "meta/info.json")
+        mlflow.log_text("a,b\n1,2\n", "meta/table.csv")
     assert run.info.artifact_uri.startswith(tracking_on_gs + "/")
-    assert calls["upload"] > 0
+    assert counted_transfers["upload"] > 0
 
     names = [b.name for b in gcs.list_blobs(bucket)]
     assert any(n.endswith("/MLmodel") for n in names), names
@@ -675,16 +707,37 @@ def test_sklearn_model_round_trip(tracking_on_gs, bucket, gcs, tmp_path, monkeyp
 
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
-    assert calls["download"] > 0
+    assert counted_transfers["download"] > 0
 
+    # The run's artifacts through MLflow's API, as stock's repository downloads them.
     dst = tmp_path / "run-artifacts"
     dst.mkdir()
     local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=str(dst))
     assert Path(local) == dst
-    assert json.loads((dst / "meta" / "info.json").read_text()) == {"classes": 3}
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    GCSArtifactRepository(run.info.artifact_uri).download_artifacts("", str(reference))
+    assert local_tree(dst) == local_tree(reference)
+    assert (dst / "meta" / "table.csv").read_text() == "a,b\n1,2\n"
+    one = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="meta/table.csv", dst_path=str(tmp_path)
+    )
+    # MLflow resolves runs:/<id>/meta/table.csv to the parent URI and downloads the file alone.
+    assert Path(one) == tmp_path / "table.csv"
+    assert Path(one).read_text() == "a,b\n1,2\n"
+
+
+@pytest.mark.parametrize("tracking_on_gs", ["sqlite"], indirect=True)
+def test_log_dict_round_trip(tracking_on_gs, tmp_path, counted_transfers):
+    """``mlflow.log_dict`` (a ``.json`` artifact, as MLflow logs many) and reading it back."""
+    import mlflow
+
+    with mlflow.start_run() as run:
+        mlflow.log_dict({"classes": 3}, "meta/info.json")
+    assert counted_transfers["upload"] == 1
     one = mlflow.artifacts.download_artifacts(
         run_id=run.info.run_id, artifact_path="meta/info.json", dst_path=str(tmp_path)
     )
-    # MLflow resolves runs:/<id>/meta/info.json to the parent URI and downloads the file alone.
     assert Path(one) == tmp_path / "info.json"
     assert json.loads(Path(one).read_text()) == {"classes": 3}
+    assert mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/meta/info.json") == {"classes": 3}

@@ -98,9 +98,9 @@ def test_sklearn_model_round_trip(tracking, monkeypatch, native_copies):
     assert ours == stock
     assert {"meta/info.json", "extra/notes.txt", "extra/sub dir/ünï.json"} <= set(ours["run"])
     assert {"MLmodel", "model.skops", "requirements.txt"} <= set(ours["model"])
-    # Logging (the model's directory, the extra tree) and downloading (the run's root) went
-    # through the native copy; none after it was turned off.
-    assert len(ours_native) >= 3 and native_copies == ours_native, native_copies
+    # Logging (the model's directory, the extra tree) went through the native copy (downloads
+    # are MLflow's own); none after it was turned off.
+    assert len(ours_native) >= 2 and native_copies == ours_native, native_copies
     assert partials(tracking) == []
 
 

@@ -483,10 +483,11 @@ def test_download_artifacts_with_dst_parity(stored, tmp_path, path, atime_is_sta
     assert partials(tmp_path) == []
 
 
-def test_download_skips_staging_files_and_went_native(stored, tmp_path, count_native_copies):
+def test_download_skips_staging_files_and_is_mlflows(stored, tmp_path, count_native_copies):
+    # Downloads are MLflow's own thread pool of copies (with its path and symlink checks).
     rel, tree = _download(OxideLocalArtifactRepository, stored, "", tmp_path / "dst")
     assert rel == "."
-    assert count_native_copies and count_native_copies[0] > 40
+    assert count_native_copies == []
     assert not any(".artifact.uploading." in k for k in tree)
     assert tree["big.bin"][2] == BIG
 
