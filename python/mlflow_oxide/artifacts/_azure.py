@@ -192,6 +192,8 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         dest_path = posixpath.join(dest_path, os.path.basename(local_file))
+        if not _transfers.representable([dest_path]):
+            return super().log_artifact(local_file, artifact_path)
         _transfers.upload(
             store, [(local_file, dest_path, None)], self.artifact_uri, "Uploading artifact"
         )
@@ -203,6 +205,8 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         files = _transfers.walk(local_dir, dest_path, convert_relative=False)
+        if not _transfers.representable(key for _, key in files):
+            return super().log_artifacts(local_dir, artifact_path)
         if files:
             triples = [(local, key, None) for local, key in files]
             _transfers.upload(store, triples, self.artifact_uri, "Uploading artifacts")
@@ -212,9 +216,13 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
         if store is None:
             return super().list_artifacts(path)
         dest_path = posixpath.join(artifact_path, path) if path else artifact_path
+        if not _transfers.representable([dest_path.rstrip("/")]):
+            return super().list_artifacts(path)
         try:
             files, dirs = store.list(dest_path.rstrip("/"))
         except _transfers.NATIVE_ERRORS as e:
+            if _transfers.unrepresentable_listing(e):
+                return super().list_artifacts(path)
             raise _transfers.failure("Listing artifacts in", self.artifact_uri, e) from e
         infos = []
         for name in dirs:
@@ -238,6 +246,8 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
         if store is None:
             return super()._download_file(remote_file_path, local_path)
         remote_full_path = posixpath.join(root, remote_file_path)
+        if not _transfers.representable([remote_full_path]):
+            return super()._download_file(remote_file_path, local_path)
         settings = Transfer.from_env()
         try:
             store.download(
@@ -264,17 +274,26 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
         root = root.rstrip("/")
         path = (artifact_path or "").strip("/")
         prefix = posixpath.join(root, path) if path else root
+        if not _transfers.representable([prefix]):
+            return super().download_artifacts(artifact_path, dst_path)
         try:
             listed = store.list_all(prefix)
         except _transfers.NATIVE_ERRORS as e:
+            if _transfers.unrepresentable_listing(e):
+                return super().download_artifacts(artifact_path, dst_path)
             raise _transfers.failure("Listing artifacts in", self.artifact_uri, e) from e
         # Hadoop/ABFS directory placeholders: empty blobs named like a directory of others.
         parents = _transfers.parents(key for key, _, _ in listed)
+        container = self.parse_wasbs_uri(self.artifact_uri)[0]
         files = []
         for key, size, etag in listed:
             if size == 0 and key in parents:
                 continue
             relative = posixpath.relpath(key, root) if root else key
+            if size == 0 and self._is_folder_marker(container, key):
+                # ``key/`` (object_store drops the slash): MLflow creates the directory.
+                os.makedirs(self._create_download_destination(relative, dst_path), exist_ok=True)
+                continue
             files.append((key, self._create_download_destination(relative, dst_path), size, etag))
         if not files:
             if not path:
@@ -283,18 +302,15 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
         _transfers.download(store, files, self.artifact_uri)
         return _transfers.downloaded(dst_path, path)
 
-    def delete_artifacts(self, artifact_path=None):
-        store, dest_path = self._native()
-        if store is None:
-            return super().delete_artifacts(artifact_path)
-        if artifact_path:
-            dest_path = posixpath.join(dest_path, artifact_path)
-        try:
-            deleted = store.delete(dest_path.rstrip("/"))
-        except _transfers.NATIVE_ERRORS as e:
-            raise _transfers.failure(f"Deleting {dest_path!r} in", self.artifact_uri, e) from e
-        if not deleted:
-            raise MlflowException(f"No such file or directory: '{dest_path}'")
+    def _is_folder_marker(self, container: str, key: str) -> bool:
+        """Whether the empty blob listed as ``key`` is really ``key/`` (asked with MLflow's
+        client, for empty blobs only)."""
+        client = self.client.get_container_client(container)
+        names = {b.name for b in client.list_blobs(name_starts_with=key, results_per_page=2)}
+        return key + "/" in names and key not in names
+
+    # Deletion stays MLflow's (one blob at a time): it handles folder markers and names
+    # object_store cannot represent exactly as MLflow does, and it is not a transfer.
 
 
 class OxideAzureDataLakeArtifactRepository(AzureDataLakeArtifactRepository):
@@ -335,6 +351,8 @@ class OxideAzureDataLakeArtifactRepository(AzureDataLakeArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         dest_path = posixpath.join(dest_path, os.path.basename(local_file))
+        if not _transfers.representable([dest_path]):
+            return super().log_artifact(local_file, artifact_path)
         _transfers.upload(
             store, [(local_file, dest_path, None)], self.artifact_uri, "Uploading artifact"
         )
@@ -346,6 +364,8 @@ class OxideAzureDataLakeArtifactRepository(AzureDataLakeArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         files = _transfers.walk(local_dir, dest_path)
+        if not _transfers.representable(key for _, key in files):
+            return super().log_artifacts(local_dir, artifact_path)
         if files:
             triples = [(local, key, None) for local, key in files]
             _transfers.upload(store, triples, self.artifact_uri, "Uploading artifacts")
@@ -355,4 +375,6 @@ class OxideAzureDataLakeArtifactRepository(AzureDataLakeArtifactRepository):
         if store is None:
             return super()._download_from_cloud(remote_file_path, local_path)
         key = posixpath.join(root, remote_file_path)
+        if not _transfers.representable([key]):
+            return super()._download_from_cloud(remote_file_path, local_path)
         _transfers.download(store, [(key, local_path, None, None)], self.artifact_uri)

@@ -140,6 +140,8 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         dest_path = posixpath.join(dest_path, os.path.basename(local_file))
+        if not _transfers.representable([dest_path]):
+            return super().log_artifact(local_file, artifact_path)
         self._upload(bucket, [(local_file, dest_path)], "Uploading artifact")
 
     def log_artifacts(self, local_dir, artifact_path=None):
@@ -149,6 +151,8 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         files = _transfers.walk(local_dir, dest_path)
+        if not _transfers.representable(key for _, key in files):
+            return super().log_artifacts(local_dir, artifact_path)
         if files:
             self._upload(bucket, files, "Uploading artifacts")
 
@@ -161,9 +165,13 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         dest_path = dest_path.rstrip("/") if dest_path else ""
+        if not _transfers.representable([dest_path]):
+            return super().delete_artifacts(artifact_path)
         try:
             self._native_store(bucket).delete(dest_path)
         except _transfers.NATIVE_ERRORS as e:
+            if _transfers.unrepresentable_listing(e):
+                return super().delete_artifacts(artifact_path)
             raise MlflowException(
                 f"Deleting {dest_path!r} in {self.artifact_uri} failed: {e}",
                 error_code=INTERNAL_ERROR,
@@ -191,10 +199,14 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         root = root.rstrip("/")
         path = (artifact_path or "").strip("/")
         prefix = posixpath.join(root, path) if path else root
+        if not _transfers.representable([prefix]):
+            return super().download_artifacts(artifact_path, dst_path)
         store = self._native_store(bucket)
         try:
             listed = store.list_all(prefix + "/" if prefix else "")
         except (_native.StorageError, _native.NotFound) as e:
+            if _transfers.unrepresentable_listing(e):
+                return super().download_artifacts(artifact_path, dst_path)
             raise _listing_error(self.artifact_uri, e) from e
         parents = _transfers.parents(key for key, _, _ in listed)
         files = []
@@ -232,9 +244,13 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         bucket, artifact_path = self.parse_s3_compliant_uri(self.artifact_uri)
         dest_path = posixpath.join(artifact_path, path) if path else artifact_path
         dest_path = dest_path.rstrip("/") if dest_path else ""
+        if not _transfers.representable([dest_path]):
+            return super().list_artifacts(path)
         try:
             files, dirs = self._native_store(bucket).list(dest_path)
         except (_native.StorageError, _native.NotFound) as e:
+            if _transfers.unrepresentable_listing(e):
+                return super().list_artifacts(path)
             raise _listing_error(self.artifact_uri, e) from e
         dir_keys = {d.rstrip("/") for d in dirs}
         # Directory markers ("dir/", 0 bytes) come back without their slash: skip them as

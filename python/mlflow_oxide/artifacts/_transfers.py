@@ -25,6 +25,21 @@ from mlflow_oxide.artifacts._settings import Transfer
 NATIVE_ERRORS = (_native.StorageError, _native.NotFound, OSError)
 
 
+def representable(keys) -> bool:
+    """Whether every key is one the native stores write under exactly that name: object_store
+    normalizes away empty, ``.`` and ``..`` segments (``a//b``, ``/a``, ``a/./b``), which the
+    SDKs would store verbatim, so such calls go to MLflow's code. ``""`` is the root."""
+    return all(
+        not key or all(part not in ("", ".", "..") for part in key.split("/")) for key in keys
+    )
+
+
+def unrepresentable_listing(e: Exception) -> bool:
+    """A listing failed on a stored name object_store cannot represent (``a//b``): MLflow's
+    own listing handles it."""
+    return "invalid path" in str(e).lower()
+
+
 def failure(what: str, uri: str, e: Exception) -> MlflowException:
     """``what`` failed for the artifact root ``uri``: RESOURCE_DOES_NOT_EXIST when the object,
     bucket or container is missing, INTERNAL_ERROR otherwise."""

@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -35,6 +34,7 @@ _LAUNCH = (
     "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 PROJECT = "test"
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy of the host
 LOCAL_HOSTS = "127.0.0.1,localhost"
 
 
@@ -73,9 +73,11 @@ class GcsEmulator:
 
 def start_emulator(log: Path, data_dir: Path | None = None, timeout: float = 30.0) -> GcsEmulator:
     """``gcp-storage-emulator`` on 127.0.0.1 and a free port (in memory, or keeping its data in
-    ``data_dir``), returned once ``GET /`` answers."""
+    ``data_dir``), returned once it says it started and ``GET /`` answers. (A server that could
+    not bind its port keeps running without saying so, and another server may answer there.)"""
     for _ in range(3):  # the port may be taken between choosing and binding it
         port = free_port()
+        offset = log.stat().st_size if log.exists() else 0
         storage = ["-d", str(data_dir.resolve())] if data_dir is not None else []
         mode = [] if data_dir is not None else ["--in-memory"]
         with open(log, "ab") as out:
@@ -90,13 +92,14 @@ def start_emulator(log: Path, data_dir: Path | None = None, timeout: float = 30.
         server = GcsEmulator(proc, url, log, data_dir)
         deadline = time.monotonic() + timeout
         while proc.poll() is None and time.monotonic() < deadline:
+            with open(log, "rb") as f:
+                f.seek(offset)
+                started = b"All services started" in f.read()
             try:
-                with urllib.request.urlopen(url + "/", timeout=2) as response:
-                    if response.read() == b"OK":
+                with _DIRECT.open(url + "/", timeout=2) as response:
+                    if started and response.read() == b"OK":
                         return server
-            except urllib.error.HTTPError:
-                pass  # someone else's server on the port: not ours
-            except OSError:
+            except OSError:  # not serving yet (HTTPError: someone else's server)
                 pass
             time.sleep(0.1)
         # A server that failed to bind keeps running (its HTTP thread died): stop it.
