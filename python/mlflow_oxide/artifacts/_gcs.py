@@ -5,20 +5,19 @@ Credentials are the stock client's (google-auth's default chain), asked for thro
 callback that refreshes them; ``STORAGE_EMULATOR_HOST`` sends unauthenticated requests to an
 emulator, as google-cloud-storage does. Listing and deletion stay MLflow's.
 
-Files below the multipart threshold are uploaded many at once (media uploads); larger ones
+Files below the multipart threshold are uploaded many at once (multipart uploads); larger ones
 as resumable uploads, whose chunks the protocol takes in order (so one large file moves as
 one stream, with memory bounded by the parts read ahead); downloads are ranged and parallel."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import mimetypes
 import os
 import posixpath
 
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.store.artifact.gcs_artifact_repo import GCSArtifactRepository
 
 from mlflow_oxide import _native
@@ -28,6 +27,20 @@ from mlflow_oxide.artifacts._settings import Transfer, enabled
 _STORES: dict[tuple, object] = {}
 # Resumable-upload chunks are multiples of 256 KiB (all but the last).
 _RESUMABLE_QUANTUM = 256 << 10
+# Requests in flight against an emulator: gcp-storage-emulator serves one request at a time
+# from a listen backlog of 5, and connections beyond it wait out TCP's SYN retries (1 s+).
+_EMULATOR_CONCURRENCY = 4
+
+
+def _settings() -> Transfer:
+    settings = Transfer.from_env()
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        settings = dataclasses.replace(
+            settings,
+            concurrency=min(settings.concurrency, _EMULATOR_CONCURRENCY),
+            file_concurrency=min(settings.file_concurrency, _EMULATOR_CONCURRENCY),
+        )
+    return settings
 
 
 def _md5_hex(md5_base64: str | None) -> str | None:
@@ -85,7 +98,10 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
 
     def _upload(self, store, files: list[tuple[str, str]], desc: str) -> None:
         triples = [(local, key, mimetypes.guess_type(local)[0]) for local, key in files]
-        _transfers.upload(store, triples, self.artifact_uri, desc, quantum=_RESUMABLE_QUANTUM)
+        settings = _settings()
+        _transfers.upload(
+            store, triples, self.artifact_uri, desc, _RESUMABLE_QUANTUM, settings=settings
+        )
 
     def log_artifact(self, local_file, artifact_path=None):
         store, dest_path = self._native()
@@ -113,12 +129,10 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         bucket, _ = self.parse_gcs_uri(self.artifact_uri)
         key = posixpath.join(root, remote_file_path)
         blob = self._get_bucket(bucket).get_blob(key)
-        if blob is None:
-            raise MlflowException(
-                f"No such file or directory: '{key}'", error_code=RESOURCE_DOES_NOT_EXIST
-            )
+        if blob is None:  # MLflow's code raises what MLflow raises
+            return super()._download_file(remote_file_path, local_path)
         files = [(key, local_path, int(blob.size or 0), _md5_hex(blob.md5_hash))]
-        _transfers.download(store, files, self.artifact_uri)
+        _transfers.download(store, files, self.artifact_uri, settings=_settings())
 
     def download_artifacts(self, artifact_path, dst_path=None):
         """MLflow's contract; a directory is listed once (JSON API, as MLflow lists) and its
@@ -148,9 +162,10 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         if not files:
             if not path:
                 return dst_path
-            self._download_file(path, self._create_download_destination(path, dst_path))
-            return _transfers.downloaded(dst_path, path)
-        _transfers.download(store, files, self.artifact_uri)
+            # A single file (or nothing): MLflow's flow, which fetches it through
+            # ``_download_file`` above and reports failures as MLflow does.
+            return super().download_artifacts(artifact_path, dst_path)
+        _transfers.download(store, files, self.artifact_uri, settings=_settings())
         return _transfers.downloaded(dst_path, path)
 
 

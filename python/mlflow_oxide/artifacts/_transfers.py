@@ -50,10 +50,10 @@ def failure(what: str, uri: str, e: Exception) -> MlflowException:
     )
 
 
-def upload(store, files: list[tuple], uri: str, desc: str, quantum: int = 1) -> None:
+def upload(store, files: list[tuple], uri: str, desc: str, quantum: int = 1, settings=None) -> None:
     """Upload ``(local_file, key, content_type | None[, content_encoding | None])`` through
     ``store`` (``quantum``: what the part size must be a multiple of)."""
-    settings = Transfer.from_env()
+    settings = settings or Transfer.from_env()
     part_size = max(quantum, settings.part_size // quantum * quantum)
     total = sum(os.path.getsize(f[0]) for f in files)
     with TransferProgress(desc, total, len(files)) as progress:
@@ -73,9 +73,9 @@ def upload(store, files: list[tuple], uri: str, desc: str, quantum: int = 1) -> 
             ) from e
 
 
-def download(store, files: list[tuple], uri: str) -> None:
+def download(store, files: list[tuple], uri: str, settings=None) -> None:
     """Download ``(key, local_path, size | None, etag | None)`` through ``store``."""
-    settings = Transfer.from_env()
+    settings = settings or Transfer.from_env()
     total = sum(f[2] or 0 for f in files)
     with TransferProgress("Downloading artifacts", total, len(files)) as progress:
         try:

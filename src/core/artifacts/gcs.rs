@@ -3,7 +3,7 @@
 //! object_store's own GCS client speaks the XML API and requires `ETag`/`Last-Modified` on
 //! every response; the GCS emulator this project tests against (gcp-storage-emulator, the
 //! one the registries offer) serves the JSON API that google-cloud-storage and MLflow use,
-//! and no XML multipart. So GCS bytes move here: media uploads for small files, resumable
+//! and no XML multipart. So GCS bytes move here: multipart uploads for small files, resumable
 //! uploads (chunks in order, as the protocol requires; no partial object is visible before
 //! the last one) for large ones, ranged `alt=media` reads in parallel for downloads. Listing
 //! and deletion stay with MLflow's repository (google-cloud-storage).
@@ -224,6 +224,20 @@ fn md5_etag(json: &serde_json::Value) -> Option<String> {
     Some(raw.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A multipart boundary no content will contain by chance (128 random-enough bits).
+fn boundary() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let mixed = (nanos ^ (u64::from(std::process::id()) << 32))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    format!("oxide-{nanos:016x}{mixed:016x}")
+}
+
 fn content_type(attributes: &Attributes) -> String {
     attributes
         .get(&Attribute::ContentType)
@@ -239,14 +253,30 @@ impl ObjectStore for GcsJson {
         payload: PutPayload,
         opts: PutOptions,
     ) -> object_store::Result<PutResult> {
-        let url = self.upload_url(location, "media");
-        let body: Bytes = payload.into();
+        // A multipart (metadata + media) upload, as google-cloud-storage sends small files: a
+        // bare media upload of a JSON or empty body is one the emulator cannot take.
+        let url = self.upload_url(location, "multipart");
+        let content: Bytes = payload.into();
         let ct = content_type(&opts.attributes);
+        let boundary = boundary();
+        let metadata = serde_json::json!({ "name": location.as_ref(), "contentType": ct });
+        let mut body = Vec::with_capacity(content.len() + 512);
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n\
+                 {metadata}\r\n--{boundary}\r\nContent-Type: {ct}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let body = Bytes::from(body);
+        let header = format!("multipart/related; boundary=\"{boundary}\"");
         let response = self
             .send("upload", || {
                 self.client
                     .post(&url)
-                    .header("Content-Type", &ct)
+                    .header("Content-Type", &header)
                     .body(body.clone())
             })
             .await?;

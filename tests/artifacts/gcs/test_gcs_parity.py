@@ -213,8 +213,9 @@ def test_registry_disabled_returns_stock(bucket, monkeypatch, value):
 
 
 def test_registered_repository_transfers_natively(bucket, gcs, gcs_server, tmp_path):
-    """What the registry hands out uploads through our client (a media upload, which
-    google-cloud-storage never sends) and the result reads back through stock's."""
+    """What the registry hands out uploads through our client (a multipart upload naming the
+    object in the query as well, which google-cloud-storage never sends) and the result reads
+    back through stock's."""
     src = tmp_path / "hello.csv"
     src.write_text("a,b\n1,2\n")
     get_artifact_repository(f"gs://{bucket}/reg").log_artifact(str(src))
@@ -222,7 +223,7 @@ def test_registered_repository_transfers_natively(bucket, gcs, gcs_server, tmp_p
         r
         for r in gcs_server.requests()
         if r[0] == "POST"
-        and f"/b/{bucket}/o?uploadType=media&name={quoted('reg/hello.csv')}" in r[1]
+        and f"/b/{bucket}/o?uploadType=multipart&name={quoted('reg/hello.csv')}" in r[1]
     ]
     assert media and media[-1][2] == 200, media
     dst = tmp_path / "dst"
@@ -565,13 +566,14 @@ def test_download_replaces_existing_files_as_stock(logged, tmp_path):
 
 def test_explicit_client_is_used_as_stock_uses_it(bucket, gcs, gcs_server, tmp_path):
     """A repository given a client (as MLflow's callers may) transfers through that client,
-    as stock does: google-cloud-storage's multipart upload, never our media upload."""
+    as stock does: google-cloud-storage's uploads, never ours (which also names the object in
+    the query)."""
     src = tmp_path / "given.txt"
     src.write_text("given client")
     repo = OxideGCSArtifactRepository(f"gs://{bucket}/given", client=gcs)
     repo.log_artifact(str(src))
     uploads = [r for r in gcs_server.requests() if f"/upload/storage/v1/b/{bucket}/o?" in r[1]]
-    assert uploads and all("uploadType=media" not in r[1] for r in uploads), uploads
+    assert uploads and all("&name=" not in r[1] for r in uploads), uploads
     dst = tmp_path / "dst"
     dst.mkdir()
     assert Path(repo.download_artifacts("given.txt", str(dst))).read_text() == "given client"
