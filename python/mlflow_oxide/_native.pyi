@@ -420,14 +420,17 @@ class ArtifactStore:
     def local(root: str) -> ArtifactStore: ...
     def upload(
         self,
-        files: list[tuple[str, str, str | None]],
+        files: list[tuple[str, str, str | None] | tuple[str, str, str | None, str | None]],
         concurrency: int,
         part_size: int,
         multipart_threshold: int,
         progress: Callable[[int, int], None] | None = None,
+        file_concurrency: int | None = None,
     ) -> None:
-        """``(local_file, key, content_type)``: files below the threshold whole and
-        ``concurrency`` at once; larger ones multipart with ``concurrency`` parts in flight."""
+        """``(local_file, key, content_type[, content_encoding])``: files below the threshold
+        whole and ``file_concurrency`` (default ``concurrency``) at once, their bytes within
+        ``(concurrency + 1) * part_size``; larger ones multipart with ``concurrency`` parts in
+        flight from reused buffers."""
     def download(
         self,
         files: list[tuple[str, str, int | None, str | None]],
@@ -435,6 +438,7 @@ class ArtifactStore:
         part_size: int,
         multipart_threshold: int,
         progress: Callable[[int, int], None] | None = None,
+        file_concurrency: int | None = None,
     ) -> None:
         """``(key, local_file, size, etag)``: written to a temporary file beside the
         destination, size-checked (and MD5-checked against a single-part ETag when fetched in

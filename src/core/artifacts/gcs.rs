@@ -367,20 +367,29 @@ impl ObjectStore for GcsJson {
             .await?;
         let response = Self::check("download of", location, response).await?;
         let total = content_range_total(&response);
-        // Ranges are at most one part, so the body is read whole.
-        let data = response
-            .bytes()
-            .await
-            .map_err(|e| generic(format!("download of {location}: {e}")))?;
         let start = match &options.range {
             Some(GetRange::Bounded(r)) => r.start,
             Some(GetRange::Offset(s)) => *s,
             _ => 0,
         };
-        let range: Range<u64> = start..start + data.len() as u64;
+        let length = response.content_length().unwrap_or(0);
+        let range: Range<u64> = start..start + length;
         let size = total.unwrap_or(range.end);
+        let what = location.to_string();
+        // The body as it arrives, chunk by chunk.
+        let body = stream::unfold(Some(response), move |response| {
+            let what = what.clone();
+            async move {
+                let mut response = response?;
+                match response.chunk().await {
+                    Ok(Some(chunk)) => Some((Ok(chunk), Some(response))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(generic(format!("download of {what}: {e}"))), None)),
+                }
+            }
+        });
         Ok(GetResult {
-            payload: GetResultPayload::Stream(stream::once(async move { Ok(data) }).boxed()),
+            payload: GetResultPayload::Stream(body.boxed()),
             meta: ObjectMeta {
                 location: location.clone(),
                 last_modified: chrono::Utc::now(),

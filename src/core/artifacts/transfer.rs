@@ -12,7 +12,9 @@ use bytes::Bytes;
 use futures::stream::{self, FuturesUnordered, StreamExt, TryStreamExt};
 use md5::Digest;
 use object_store::path::Path;
-use object_store::{Attribute, Attributes, ObjectStore, PutMultipartOptions, PutOptions};
+use object_store::{
+    Attribute, Attributes, GetOptions, ObjectStore, PutMultipartOptions, PutOptions,
+};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::{Options, Progress};
@@ -441,27 +443,48 @@ async fn fetch(
         .map(|i| i * part..((i + 1) * part).min(size))
         .collect();
     let file = &file;
-    stream::iter(ranges)
+    let whole = ranges.len() == 1;
+    let digests: Vec<Option<[u8; 16]>> = stream::iter(ranges)
         .map(|range| async move {
             cancel.check()?;
-            let bytes = store
-                .get_range(location, range.clone())
+            // Streamed to the file as it arrives: memory per range is one network chunk,
+            // not the range, so many ranges in flight cost next to nothing.
+            let options = GetOptions {
+                range: Some(range.clone().into()),
+                ..Default::default()
+            };
+            let mut body = store
+                .get_opts(location, options)
                 .await
-                .map_err(|e| storage("download of", key, e))?;
-            if bytes.len() as u64 != range.end - range.start {
+                .map_err(|e| storage("download of", key, e))?
+                .into_stream();
+            let mut md5 = whole.then(md5::Md5::new);
+            let mut at = range.start;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| storage("download of", key, e))?;
+                if at + chunk.len() as u64 > range.end {
+                    break;
+                }
+                write_at(file, &chunk, at).map_err(|e| io(partial, e))?;
+                if let Some(md5) = md5.as_mut() {
+                    md5.update(&chunk);
+                }
+                at += chunk.len() as u64;
+                progress.add_bytes(chunk.len() as u64);
+                cancel.check()?;
+            }
+            if at != range.end {
                 return Err(CoreError::Storage(format!(
                     "download of {key}: expected {} bytes at offset {}, got {}",
                     range.end - range.start,
                     range.start,
-                    bytes.len()
+                    at - range.start
                 )));
             }
-            write_at(file, &bytes, range.start).map_err(|e| io(partial, e))?;
-            progress.add_bytes(bytes.len() as u64);
-            Ok(())
+            Ok(md5.map(|m| m.finalize().into()))
         })
         .buffer_unordered(parallel)
-        .try_collect::<Vec<()>>()
+        .try_collect()
         .await?;
     let written = file.metadata().map_err(|e| io(partial, e))?.len();
     if written != size {
@@ -469,12 +492,11 @@ async fn fetch(
             "download of {key}: {written} bytes written, the object has {size}"
         )));
     }
-    // Checked for objects fetched in one piece (single-part uploads, whose ETag is an MD5);
-    // re-reading a multi-gigabyte file only to hash it would halve the transfer rate.
-    if let (Some(expected), true) = (expected_md5, size <= part) {
-        let data = std::fs::read(partial).map_err(|e| io(partial, e))?;
-        let digest: [u8; 16] = md5::Md5::digest(&data).into();
-        if digest != expected {
+    // Checked for objects fetched in one piece (single-part uploads, whose ETag is an MD5),
+    // hashed as they arrive; hashing a file fetched in parallel ranges would mean reading it
+    // again.
+    if let (Some(expected), [Some(digest)]) = (expected_md5, digests.as_slice()) {
+        if *digest != expected {
             return Err(CoreError::Storage(format!(
                 "download of {key}: MD5 of the received bytes does not match the object's ETag"
             )));
