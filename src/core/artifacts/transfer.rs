@@ -171,9 +171,9 @@ async fn upload_small(
     Ok(())
 }
 
-/// Part buffers of one multipart upload, reused: at most `concurrency + 1` exist (the parts in
-/// flight and the one being read), so memory stays at what the options state even where the
-/// allocator would keep freed buffers of this size.
+/// Part buffers of one multipart upload, reused: at most `concurrency` exist (the parts in
+/// flight, one of them possibly still being read), so memory stays at what the options state
+/// even where the allocator would keep freed buffers of this size.
 struct PartPool {
     free: Mutex<Vec<Vec<u8>>>,
     part_size: usize,
@@ -259,15 +259,17 @@ async fn upload_large(
         let mut offset = 0u64;
         loop {
             cancel.check()?;
-            let buf = read_part(&file, &f.local, pool.take(), offset, opts.part_size).await?;
-            let filled = buf.len();
-            if filled == 0 {
-                break;
-            }
+            // A part is read only once one of the `concurrency` slots is free, so at most
+            // `concurrency` buffers exist: under the stated budget with room for the rest.
             while in_flight.len() >= concurrency {
                 if let Some(done) = in_flight.next().await {
                     done.map_err(|e| storage("multipart upload of", &f.key, e))?;
                 }
+            }
+            let buf = read_part(&file, &f.local, pool.take(), offset, opts.part_size).await?;
+            let filled = buf.len();
+            if filled == 0 {
+                break;
             }
             let part = Bytes::from_owner(PooledPart {
                 buf,
