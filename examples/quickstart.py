@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import time
@@ -306,14 +307,20 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = {}
     for side, (uri, artifacts) in sides.items():
         if args.only in (side, "both"):
-            outcomes[side] = run_job(side, uri, artifacts, args.steps, args.runs, data)
+            # The stock side is stock throughout: MLflow's own artifact repositories too.
+            os.environ["MLFLOW_OXIDE_ARTIFACTS"] = "0" if side == "stock" else "1"
+            try:
+                outcomes[side] = run_job(side, uri, artifacts, args.steps, args.runs, data)
+            finally:
+                os.environ.pop("MLFLOW_OXIDE_ARTIFACTS", None)
 
     order = " (oxide ran first)" if len(outcomes) == 2 else ""
     print(f"\nseconds per phase, the same job on each store{order}\n")
     print_table(outcomes)
     print(
         "\noxide: WAL + synchronous=NORMAL (default); "
-        "stock: MLflow default rollback journal, synchronous=FULL."
+        "stock: MLflow default rollback journal, synchronous=FULL. "
+        "Artifacts: oxide copies natively, stock uses MLflow's local repository."
     )
     print(f"Everything is in {out}; browse it with:")
     for outcome in outcomes.values():
