@@ -34,9 +34,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for UploadSpec {
         let content_encoding = match tuple.len() {
             3 => None,
             4 => tuple.get_item(3)?.extract()?,
-            n => return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            n => {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "an upload is (local_file, key, content_type[, content_encoding]), got {n} items"
-            ))),
+            )))
+            }
         };
         Ok(UploadSpec(Upload {
             local: tuple.get_item(0)?.extract()?,

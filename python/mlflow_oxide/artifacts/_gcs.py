@@ -110,6 +110,8 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         dest_path = posixpath.join(dest_path, os.path.basename(local_file))
+        if not _transfers.representable([dest_path]):
+            return super().log_artifact(local_file, artifact_path)
         self._upload(store, [(local_file, dest_path)], "Uploading artifact")
 
     def log_artifacts(self, local_dir, artifact_path=None):
@@ -119,6 +121,8 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         if artifact_path:
             dest_path = posixpath.join(dest_path, artifact_path)
         files = _transfers.walk(local_dir, dest_path)
+        if not _transfers.representable(key for _, key in files):
+            return super().log_artifacts(local_dir, artifact_path)
         if files:
             self._upload(store, files, "Uploading artifacts")
 
@@ -129,7 +133,8 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         bucket, _ = self.parse_gcs_uri(self.artifact_uri)
         key = posixpath.join(root, remote_file_path)
         blob = self._get_bucket(bucket).get_blob(key)
-        if blob is None:  # MLflow's code raises what MLflow raises
+        if blob is None or not _transfers.representable([key]):
+            # MLflow's code raises what MLflow raises, and takes names object_store cannot.
             return super()._download_file(remote_file_path, local_path)
         files = [(key, local_path, int(blob.size or 0), _md5_hex(blob.md5_hash))]
         _transfers.download(store, files, self.artifact_uri, settings=_settings())
@@ -159,6 +164,8 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
                 continue
             relative = posixpath.relpath(name, root) if root else name
             files.append((name, self._create_download_destination(relative, dst_path), size, md5))
+        if not _transfers.representable(name for name, _, _, _ in files):
+            return super().download_artifacts(artifact_path, dst_path)
         if not files:
             if not path:
                 return dst_path

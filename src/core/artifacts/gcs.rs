@@ -232,9 +232,10 @@ fn boundary() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos() as u64;
-    let mixed = (nanos ^ (u64::from(std::process::id()) << 32))
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        ^ NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let mixed = (nanos ^ (u64::from(std::process::id()) << 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ NEXT
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0xbf58_476d_1ce4_e5b9);
     format!("oxide-{nanos:016x}{mixed:016x}")
 }
 
