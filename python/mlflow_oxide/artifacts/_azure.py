@@ -49,7 +49,6 @@ _AZURE_ENV = (
     "AZURE_FEDERATED_TOKEN_FILE",
     "MLFLOW_TRACKING_INSECURE_TLS",
 )
-_STORES: dict[tuple, object] = {}
 
 
 def parse_connection_string(conn: str) -> dict[str, str]:
@@ -115,13 +114,7 @@ def _ignore_tls(artifact_uri: str) -> bool:
 
 
 def _store(key: tuple, build):
-    key = (os.getpid(), *key, *(os.environ.get(v) for v in _AZURE_ENV))
-    store = _STORES.get(key)
-    if store is None:
-        if len(_STORES) > 32:
-            _STORES.clear()
-        store = _STORES[key] = build()
-    return store
+    return _transfers.cached_store(("azure", *key, *(os.environ.get(v) for v in _AZURE_ENV)), build)
 
 
 def _native_store(container: str, account: str, blob_suffix: str, ignore_tls: bool, *, adls):

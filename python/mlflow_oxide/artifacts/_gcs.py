@@ -24,7 +24,6 @@ from mlflow_oxide import _native
 from mlflow_oxide.artifacts import _transfers
 from mlflow_oxide.artifacts._settings import Transfer, enabled
 
-_STORES: dict[tuple, object] = {}
 # Resumable-upload chunks are multiples of 256 KiB (all but the last).
 _RESUMABLE_QUANTUM = 256 << 10
 # Requests in flight against an emulator: gcp-storage-emulator serves one request at a time
@@ -82,18 +81,16 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         if emulator is None and not hasattr(credentials, "refresh"):
             return None, None  # an anonymous client: MLflow's code handles it
         settings = Transfer.from_env()
-        key = (os.getpid(), bucket, emulator, id(credentials), settings)
-        store = _STORES.get(key)
-        if store is None:
-            if len(_STORES) > 32:
-                _STORES.clear()
-            store = _STORES[key] = _native.ArtifactStore.gcs(
+        store = _transfers.cached_store(
+            ("gcs", bucket, emulator, id(credentials), settings),
+            lambda: _native.ArtifactStore.gcs(
                 bucket,
                 emulator=emulator,
                 credentials=None if emulator else _token_source(credentials),
                 max_retries=settings.max_retries,
                 retry_timeout=settings.retry_timeout,
-            )
+            ),
+        )
         return store, root
 
     def _upload(self, store, files: list[tuple[str, str]], desc: str) -> None:

@@ -39,9 +39,6 @@ def _content_headers(path: str) -> tuple[str | None, str | None]:
     return mimetypes.guess_type(path)
 
 
-# One native store per process and configuration, shared by repository objects (MLflow makes
-# a new repository per call), as MLflow caches its boto3 client.
-_STORES: dict[tuple, object] = {}
 # What boto3's credential and region resolution reads from the environment.
 _AWS_ENV = (
     "AWS_PROFILE",
@@ -75,7 +72,7 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
         endpoint = MLFLOW_S3_ENDPOINT_URL.get() or None
         addressing = (MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE.get() or "auto").lower()
         key = (
-            os.getpid(),  # HTTP connections do not survive fork()
+            "s3",
             bucket,
             endpoint,
             addressing,
@@ -87,12 +84,9 @@ class OxideS3ArtifactRepository(S3ArtifactRepository):
             self._session_token,
             *(os.environ.get(v) for v in _AWS_ENV),
         )
-        store = _STORES.get(key)
-        if store is None:
-            if len(_STORES) > 32:
-                _STORES.clear()
-            store = _STORES[key] = self._build_store(bucket, endpoint, addressing, settings)
-        return store
+        return _transfers.cached_store(
+            key, lambda: self._build_store(bucket, endpoint, addressing, settings)
+        )
 
     def _build_store(self, bucket: str, endpoint, addressing: str, settings: Transfer):
         import boto3

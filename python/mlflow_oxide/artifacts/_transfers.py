@@ -24,6 +24,22 @@ from mlflow_oxide.artifacts._settings import Transfer
 
 NATIVE_ERRORS = (_native.StorageError, _native.NotFound, OSError)
 
+# Native stores by (scheme, pid, configuration): repository objects share them (MLflow makes a
+# new repository per call, and caches its SDK clients the same way). The pid keeps a forked
+# worker from using its parent's connections.
+_STORES: dict[tuple, object] = {}
+
+
+def cached_store(key: tuple, build):
+    """The store for ``key`` in this process, built by ``build()`` on a miss."""
+    key = (os.getpid(), *key)
+    store = _STORES.get(key)
+    if store is None:
+        if len(_STORES) > 32:  # configurations change rarely; never grow without bound
+            _STORES.clear()
+        store = _STORES[key] = build()
+    return store
+
 
 def representable(keys) -> bool:
     """Whether every key is one the native stores write under exactly that name: object_store
