@@ -30,8 +30,13 @@ def _plan(src_dir: str, dst_dir: str) -> list[tuple[str, str]] | None:
     for dirpath, dirnames, filenames in os.walk(src_dir):
         for dirname in dirnames:
             target = os.path.join(dst_dir, os.path.relpath(os.path.join(dirpath, dirname), src_dir))
-            if not os.path.exists(target):
+            try:
                 os.mkdir(target)
+            except FileExistsError:
+                # Made meanwhile by a concurrent writer, or already there: fine if a directory
+                # (anything else goes to MLflow's copy, which raises MLflow's error).
+                if not os.path.isdir(target):
+                    raise
         for filename in filenames:
             source = os.path.join(dirpath, filename)
             target = os.path.join(dst_dir, os.path.relpath(source, src_dir))
