@@ -11,12 +11,20 @@ import signal
 import time
 
 import pytest
+from mlflow_oxide.artifacts import OxideAzureBlobArtifactRepository
 
 from tests.artifacts.azure.conftest import (
     child_env,
     make_service,
     new_container_name,
     wasbs,
+)
+from tests.artifacts.children import (
+    DOWNLOAD_CHILD,
+    UPLOAD_CHILD,
+    child_code,
+    measure_memory,
+    wait_until,
 )
 from tests.artifacts.conftest import (
     Child,
@@ -41,159 +49,23 @@ def large_file(tmp_path_factory):
 
 # --- bounded memory -----------------------------------------------------------------------
 
-MEMORY_CHILD = r"""
-import hashlib, json, os
-
-from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-from mlflow_oxide.artifacts import OxideAzureBlobArtifactRepository, Transfer
-
-MiB = 1 << 20
-
-
-def status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field)
-
-
-def reset_peak():
-    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-work = os.environ["OXIDE_TEST_DIR"]
-repo = get_artifact_repository(os.environ["OXIDE_TEST_URI"])
-assert type(repo) is OxideAzureBlobArtifactRepository, type(repo)
-
-# Warm-up: the first transfer's one-time costs (the azure SDK client MLflow's constructor
-# builds, the tokio runtime and its threads, the HTTP client) are not memory a transfer holds.
-warm = os.path.join(work, "warm.txt")
-with open(warm, "w") as f:
-    f.write("warm")
-os.mkdir(os.path.join(work, "warm-dst"))
-repo.log_artifact(warm)
-repo.download_artifacts("warm.txt", os.path.join(work, "warm-dst"))
-
-size = int(os.environ["OXIDE_TEST_SIZE"])
-out = {"budget": Transfer.from_env().memory_budget, "file_size": size}
-if os.environ["OXIDE_TEST_PHASE"] == "upload":
-    src = os.path.join(work, "big.bin")
-    digest = hashlib.sha256()
-    with open(src, "wb") as f:
-        for _ in range(size // MiB):
-            chunk = os.urandom(MiB)
-            digest.update(chunk)
-            f.write(chunk)
-    del chunk
-    out["reset"] = reset_peak()
-    before = status("VmHWM")
-    repo.log_artifact(src)
-    out["growth"] = status("VmHWM") - before
-    out["sha256"] = digest.hexdigest()
-else:
-    dst = os.path.join(work, "dst")
-    os.mkdir(dst)
-    out["reset"] = reset_peak()
-    before = status("VmHWM")
-    local = repo.download_artifacts("big.bin", dst)
-    out["growth"] = status("VmHWM") - before
-    check = hashlib.sha256()
-    with open(local, "rb") as f:
-        while data := f.read(MiB):
-            check.update(data)
-    out["sha256"] = check.hexdigest()
-    out["downloaded_size"] = os.path.getsize(local)
-print("RESULT " + json.dumps(out), flush=True)
-"""
-
-# What a transfer may hold beyond the parts the settings count (``Transfer.memory_budget``:
-# concurrency parts in flight + the one being filled = 15 MiB here), by allocator:
-#
-# "exact": MALLOC_MMAP_THRESHOLD_ fixed at 128 KiB, so glibc maps every part-sized buffer on
-#   its own and unmaps it when freed: peak RSS is the bytes really live. Measured against
-#   Azurite: 15 MiB up, 11-14 MiB down.
-# "default": glibc as shipped. After the first part-sized buffer is freed its dynamic mmap
-#   threshold rises above the part size, so later parts come from the heaps of the arenas of the
-#   tokio workers and the calling thread, which keep freed blocks for reuse: it levels off, it
-#   does not follow the file size. Measured: 15 MiB up, 30-42 MiB down. The S3 suite's 56 MiB
-#   over the budget covers that with some margin and still fails a transfer that buffered half
-#   the file.
-ALLOWANCE = {"exact": 15 * MiB, "default": 56 * MiB}
-ALLOCATOR_ENV = {"exact": {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}, "default": {}}
-
 
 @pytest.mark.parametrize("allocator", ["exact", "default"])
 def test_bounded_memory_upload_and_download(container, azure_env, tmp_path, allocator):
     """Upload a 150 MiB file in one child, download it in another (each measured from a fresh
     peak, so the download cannot reuse what the upload's allocator kept)."""
     size = 150 * MiB
-    results = {}
-    for phase in ("upload", "download"):
-        work = tmp_path / phase
-        work.mkdir()
-        child = Child(
-            MEMORY_CHILD,
-            child_env(
-                azure_env,
-                MLFLOW_OXIDE_PART_SIZE=str(5 * MiB),
-                MLFLOW_OXIDE_CONCURRENCY="2",
-                OXIDE_TEST_URI=wasbs(container, "memory"),
-                OXIDE_TEST_DIR=str(work),
-                OXIDE_TEST_SIZE=str(size),
-                OXIDE_TEST_PHASE=phase,
-                **ALLOCATOR_ENV[allocator],
-            ),
-        )
-        assert child.finish(timeout=180) == 0, child.report()
-        line = next(x for x in child.stdout if x.startswith("RESULT "))
-        results[phase] = json.loads(line.removeprefix("RESULT "))
-        print(f"{allocator} {phase}: peak RSS growth {results[phase]['growth'] / MiB:.1f} MiB")
-    up, down = results["upload"], results["download"]
-    assert up["reset"] and down["reset"], "VmHWM could not be reset: growth understated"
-    assert down["downloaded_size"] == size
-    assert down["sha256"] == up["sha256"]
-    limit = up["budget"] + ALLOWANCE[allocator]
-    for phase, result in results.items():
-        growth = result["growth"]
-        assert growth < limit, f"{phase}: {growth / MiB:.1f} MiB >= {limit / MiB:.0f} MiB"
-        assert growth < size / 2
-    assert not list(tmp_path.glob("**/.*oxide-partial-*"))
+    measure_memory(
+        lambda **extra: child_env(azure_env, **extra),
+        OxideAzureBlobArtifactRepository,
+        wasbs(container, "memory"),
+        tmp_path,
+        size,
+        allocator,
+    )
 
 
 # --- Ctrl-C --------------------------------------------------------------------------------
-
-UPLOAD_CHILD = r"""
-import json, os, signal
-
-# As an interactive interpreter has it, even if the parent ignores SIGINT.
-signal.signal(signal.SIGINT, signal.default_int_handler)
-
-from mlflow.exceptions import MlflowException
-from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-from mlflow_oxide.artifacts import OxideAzureBlobArtifactRepository
-
-repo = get_artifact_repository(os.environ["OXIDE_TEST_URI"])
-assert type(repo) is OxideAzureBlobArtifactRepository, type(repo)
-print("uploading", flush=True)
-try:
-    repo.log_artifact(os.environ["OXIDE_TEST_FILE"])
-except KeyboardInterrupt:
-    print("KeyboardInterrupt", flush=True)
-    raise
-except MlflowException as e:
-    print("RESULT " + json.dumps(
-        {"type": type(e).__name__, "code": e.error_code, "message": str(e)}
-    ), flush=True)
-    raise SystemExit(3)
-print("done", flush=True)
-"""
 
 
 def _uncommitted_blocks(blob) -> int:
@@ -205,20 +77,6 @@ def _uncommitted_blocks(blob) -> int:
         return 0
 
 
-def _wait_until(what: str, predicate, child: Child, timeout: float = 60) -> None:
-    """Poll until ``predicate()``: the transfer is really under way (a fixed sleep after the
-    child's "uploading" would race a fast server)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if child.proc.poll() is not None:
-            break
-        time.sleep(0.02)
-    child.kill()
-    raise AssertionError(f"never saw {what}; {child.report()}")
-
-
 def test_ctrl_c_aborts_block_upload(container, service, azure_env, large_file):
     """No blob is committed: the staged blocks stay invisible (Azure drops them within a week;
     there is no call to discard them, as MLflow's repository notes too)."""
@@ -226,7 +84,7 @@ def test_ctrl_c_aborts_block_upload(container, service, azure_env, large_file):
     uri = wasbs(container, "interrupted")
     blob = service.get_blob_client(container, f"interrupted/{path.name}")
     child = Child(
-        UPLOAD_CHILD,
+        child_code(UPLOAD_CHILD, OxideAzureBlobArtifactRepository),
         child_env(
             azure_env,
             MLFLOW_OXIDE_PART_SIZE=str(5 * MiB),
@@ -236,7 +94,7 @@ def test_ctrl_c_aborts_block_upload(container, service, azure_env, large_file):
         ),
     )
     child.wait_for("uploading", timeout=120)
-    _wait_until("a staged block", lambda: _uncommitted_blocks(blob) > 0, child)
+    wait_until("a staged block", lambda: _uncommitted_blocks(blob) > 0, child)
     time.sleep(0.3)  # a few blocks in
     child.proc.send_signal(signal.SIGINT)
     rc = child.finish(timeout=60)
@@ -245,32 +103,6 @@ def test_ctrl_c_aborts_block_upload(container, service, azure_env, large_file):
     assert rc == -signal.SIGINT, child.report()  # the uncaught KeyboardInterrupt's exit
     assert not blob.exists()
     assert list(service.get_container_client(container).list_blobs()) == []
-
-
-DOWNLOAD_CHILD = r"""
-import json, os, signal
-
-signal.signal(signal.SIGINT, signal.default_int_handler)
-
-from mlflow.exceptions import MlflowException
-from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-from mlflow_oxide.artifacts import OxideAzureBlobArtifactRepository
-
-repo = get_artifact_repository(os.environ["OXIDE_TEST_URI"])
-assert type(repo) is OxideAzureBlobArtifactRepository, type(repo)
-print("downloading", flush=True)
-try:
-    repo.download_artifacts(os.environ["OXIDE_TEST_PATH"], os.environ["OXIDE_TEST_DST"])
-except KeyboardInterrupt:
-    print("KeyboardInterrupt", flush=True)
-    raise
-except MlflowException as e:
-    print("RESULT " + json.dumps(
-        {"type": type(e).__name__, "code": e.error_code, "message": str(e)}
-    ), flush=True)
-    raise SystemExit(3)
-print("done", flush=True)
-"""
 
 
 def _upload_natively(conn: str, uri: str, path, monkeypatch) -> None:
@@ -295,7 +127,7 @@ def test_ctrl_c_mid_download(container, azure_env, large_file, tmp_path, monkeyp
     dst = tmp_path / "dst"
     dst.mkdir()
     child = Child(
-        DOWNLOAD_CHILD,
+        child_code(DOWNLOAD_CHILD, OxideAzureBlobArtifactRepository),
         child_env(
             azure_env,
             MLFLOW_OXIDE_PART_SIZE=str(5 * MiB),
@@ -306,7 +138,7 @@ def test_ctrl_c_mid_download(container, azure_env, large_file, tmp_path, monkeyp
         ),
     )
     child.wait_for("downloading", timeout=120)
-    _wait_until("the temporary download file", lambda: any(dst.rglob(".*oxide-partial-*")), child)
+    wait_until("the temporary download file", lambda: any(dst.rglob(".*oxide-partial-*")), child)
     time.sleep(0.2)  # a few ranges in
     child.proc.send_signal(signal.SIGINT)
     rc = child.finish(timeout=60)
@@ -350,7 +182,7 @@ def test_server_killed_mid_upload(dedicated_azurite, large_file):
     uri = wasbs(container, "doomed")
     blob = service.get_blob_client(container, f"doomed/{path.name}")
     child = Child(
-        UPLOAD_CHILD,
+        child_code(UPLOAD_CHILD, OxideAzureBlobArtifactRepository),
         child_env(
             dedicated_azurite.connection_string,
             OXIDE_TEST_URI=uri,
@@ -359,7 +191,7 @@ def test_server_killed_mid_upload(dedicated_azurite, large_file):
         ),
     )
     child.wait_for("uploading", timeout=120)
-    _wait_until("a staged block", lambda: _uncommitted_blocks(blob) > 0, child)
+    wait_until("a staged block", lambda: _uncommitted_blocks(blob) > 0, child)
     time.sleep(0.3)  # a few blocks in
     dedicated_azurite.kill()
     killed = time.monotonic()
@@ -388,7 +220,7 @@ def test_server_killed_mid_download(dedicated_azurite, large_file, tmp_path, mon
     dst = tmp_path / "dst"
     dst.mkdir()
     child = Child(
-        DOWNLOAD_CHILD,
+        child_code(DOWNLOAD_CHILD, OxideAzureBlobArtifactRepository),
         child_env(
             dedicated_azurite.connection_string,
             OXIDE_TEST_URI=uri,
@@ -398,7 +230,7 @@ def test_server_killed_mid_download(dedicated_azurite, large_file, tmp_path, mon
         ),
     )
     child.wait_for("downloading", timeout=120)
-    _wait_until("the temporary download file", lambda: any(dst.rglob(".*oxide-partial-*")), child)
+    wait_until("the temporary download file", lambda: any(dst.rglob(".*oxide-partial-*")), child)
     time.sleep(0.2)  # a few ranges in
     dedicated_azurite.kill()
     rc = child.finish(timeout=GIVE_UP)
