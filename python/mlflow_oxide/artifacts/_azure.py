@@ -159,9 +159,11 @@ def _native_store(container: str, account: str, blob_suffix: str, ignore_tls: bo
     )
 
 
-class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
+class OxideAzureBlobArtifactRepository(_transfers.NativeUploads, AzureBlobArtifactRepository):
     """``wasbs://`` repository: many blobs at once, block uploads in parallel for large files,
     ranged parallel downloads; memory bounded by the parts in flight."""
+
+    _convert_relative = False  # MLflow's Azure repository joins the OS-relative path as is
 
     def __init__(self, artifact_uri, client=None, tracking_uri=None, registry_uri=None):
         super().__init__(
@@ -177,32 +179,6 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
             container, account, suffix, _ignore_tls(self.artifact_uri), adls=False
         )
         return store, root
-
-    def log_artifact(self, local_file, artifact_path=None):
-        store, dest_path = self._native()
-        if store is None:
-            return super().log_artifact(local_file, artifact_path)
-        if artifact_path:
-            dest_path = posixpath.join(dest_path, artifact_path)
-        dest_path = posixpath.join(dest_path, os.path.basename(local_file))
-        if not _transfers.representable([dest_path]):
-            return super().log_artifact(local_file, artifact_path)
-        _transfers.upload(
-            store, [(local_file, dest_path, None)], self.artifact_uri, "Uploading artifact"
-        )
-
-    def log_artifacts(self, local_dir, artifact_path=None):
-        store, dest_path = self._native()
-        if store is None:
-            return super().log_artifacts(local_dir, artifact_path)
-        if artifact_path:
-            dest_path = posixpath.join(dest_path, artifact_path)
-        files = _transfers.walk(local_dir, dest_path, convert_relative=False)
-        if not _transfers.representable(key for _, key in files):
-            return super().log_artifacts(local_dir, artifact_path)
-        if files:
-            triples = [(local, key, None) for local, key in files]
-            _transfers.upload(store, triples, self.artifact_uri, "Uploading artifacts")
 
     def list_artifacts(self, path=None):
         store, artifact_path = self._native()
@@ -306,7 +282,9 @@ class OxideAzureBlobArtifactRepository(AzureBlobArtifactRepository):
     # object_store cannot represent exactly as MLflow does, and it is not a transfer.
 
 
-class OxideAzureDataLakeArtifactRepository(AzureDataLakeArtifactRepository):
+class OxideAzureDataLakeArtifactRepository(
+    _transfers.NativeUploads, AzureDataLakeArtifactRepository
+):
     """``abfss://`` repository: uploads and file downloads native through the account's blob
     endpoint; listing (and the DFS-only parts of the contract) stay MLflow's."""
 
@@ -336,32 +314,6 @@ class OxideAzureDataLakeArtifactRepository(AzureDataLakeArtifactRepository):
             filesystem, account, blob_suffix, _ignore_tls(self.artifact_uri), adls=True
         )
         return store, root
-
-    def log_artifact(self, local_file, artifact_path=None):
-        store, dest_path = self._native()
-        if store is None:
-            return super().log_artifact(local_file, artifact_path)
-        if artifact_path:
-            dest_path = posixpath.join(dest_path, artifact_path)
-        dest_path = posixpath.join(dest_path, os.path.basename(local_file))
-        if not _transfers.representable([dest_path]):
-            return super().log_artifact(local_file, artifact_path)
-        _transfers.upload(
-            store, [(local_file, dest_path, None)], self.artifact_uri, "Uploading artifact"
-        )
-
-    def log_artifacts(self, local_dir, artifact_path=None):
-        store, dest_path = self._native()
-        if store is None:
-            return super().log_artifacts(local_dir, artifact_path)
-        if artifact_path:
-            dest_path = posixpath.join(dest_path, artifact_path)
-        files = _transfers.walk(local_dir, dest_path)
-        if not _transfers.representable(key for _, key in files):
-            return super().log_artifacts(local_dir, artifact_path)
-        if files:
-            triples = [(local, key, None) for local, key in files]
-            _transfers.upload(store, triples, self.artifact_uri, "Uploading artifacts")
 
     def _download_from_cloud(self, remote_file_path, local_path):
         store, root = self._native()

@@ -52,7 +52,7 @@ def _md5_hex(md5_base64: str | None) -> str | None:
         return None
 
 
-class OxideGCSArtifactRepository(GCSArtifactRepository):
+class OxideGCSArtifactRepository(_transfers.NativeUploads, GCSArtifactRepository):
     """``gs://`` repository: many files at once, ranged parallel downloads."""
 
     def __init__(
@@ -93,35 +93,13 @@ class OxideGCSArtifactRepository(GCSArtifactRepository):
         )
         return store, root
 
-    def _upload(self, store, files: list[tuple[str, str]], desc: str) -> None:
-        triples = [(local, key, mimetypes.guess_type(local)[0]) for local, key in files]
-        settings = _settings()
+    def _upload_specs(self, files):
+        return [(local, key, mimetypes.guess_type(local)[0]) for local, key in files]
+
+    def _upload_native(self, store, specs, desc):
         _transfers.upload(
-            store, triples, self.artifact_uri, desc, _RESUMABLE_QUANTUM, settings=settings
+            store, specs, self.artifact_uri, desc, _RESUMABLE_QUANTUM, settings=_settings()
         )
-
-    def log_artifact(self, local_file, artifact_path=None):
-        store, dest_path = self._native()
-        if store is None:
-            return super().log_artifact(local_file, artifact_path)
-        if artifact_path:
-            dest_path = posixpath.join(dest_path, artifact_path)
-        dest_path = posixpath.join(dest_path, os.path.basename(local_file))
-        if not _transfers.representable([dest_path]):
-            return super().log_artifact(local_file, artifact_path)
-        self._upload(store, [(local_file, dest_path)], "Uploading artifact")
-
-    def log_artifacts(self, local_dir, artifact_path=None):
-        store, dest_path = self._native()
-        if store is None:
-            return super().log_artifacts(local_dir, artifact_path)
-        if artifact_path:
-            dest_path = posixpath.join(dest_path, artifact_path)
-        files = _transfers.walk(local_dir, dest_path)
-        if not _transfers.representable(key for _, key in files):
-            return super().log_artifacts(local_dir, artifact_path)
-        if files:
-            self._upload(store, files, "Uploading artifacts")
 
     def _download_file(self, remote_file_path, local_path):
         store, root = self._native()

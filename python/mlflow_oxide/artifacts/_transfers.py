@@ -176,3 +176,42 @@ def parents(keys) -> set[str]:
         for i in range(1, len(parts)):
             out.add("/".join(parts[:i]))
     return out
+
+
+class NativeUploads:
+    """``log_artifact`` / ``log_artifacts`` for a repository class mixed in before MLflow's:
+    ``_native()`` gives ``(store, root key)`` or ``(None, None)`` for MLflow's code, keys are
+    built as MLflow's repository builds them (``_convert_relative``: see ``walk``), and calls
+    whose keys object_store cannot represent go to MLflow's code."""
+
+    _convert_relative = True
+
+    def _upload_specs(self, files: list[tuple[str, str]]) -> list[tuple]:
+        """``(local_file, key, content_type | None[, content_encoding])`` per file."""
+        return [(local, key, None) for local, key in files]
+
+    def _upload_native(self, store, specs: list[tuple], desc: str) -> None:
+        upload(store, specs, self.artifact_uri, desc)
+
+    def log_artifact(self, local_file, artifact_path=None):
+        store, dest_path = self._native()
+        if store is not None:
+            if artifact_path:
+                dest_path = posixpath.join(dest_path, artifact_path)
+            dest_path = posixpath.join(dest_path, os.path.basename(local_file))
+            if representable([dest_path]):
+                specs = self._upload_specs([(local_file, dest_path)])
+                return self._upload_native(store, specs, "Uploading artifact")
+        return super().log_artifact(local_file, artifact_path)
+
+    def log_artifacts(self, local_dir, artifact_path=None):
+        store, dest_path = self._native()
+        if store is not None:
+            if artifact_path:
+                dest_path = posixpath.join(dest_path, artifact_path)
+            files = walk(local_dir, dest_path, convert_relative=self._convert_relative)
+            if representable(key for _, key in files):
+                if files:
+                    self._upload_native(store, self._upload_specs(files), "Uploading artifacts")
+                return None
+        return super().log_artifacts(local_dir, artifact_path)
