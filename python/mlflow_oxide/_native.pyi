@@ -458,3 +458,23 @@ def copy_files(
     """Copy local ``(source, destination)`` files, ``concurrency`` at a time, each through the
     kernel's copy path into a temporary name renamed into place, permissions and times kept
     (as ``shutil.copy2``). Ctrl-C stops it between 64 MiB slices; no partial file remains."""
+
+# --- model loader (mlflow_oxide.pyfunc is the public API) --------------------------------------
+
+def parse_mlmodel(text: str) -> tuple[Any, bool, str | None, str | None, bool]:
+    """An MLmodel file's YAML as PyYAML's ``safe_load`` gives it, with the loader's facts:
+    ``(doc, has_pyfunc, loader_module, data, is_external)``. Raises ``Declined`` for YAML whose
+    PyYAML reading is not reproduced (tags, aliases, timestamps, non-decimal ints, non-string
+    keys, several documents)."""
+
+def model_cache_ingest(root: str, staged: str) -> tuple[str, list[tuple[str, int, str]]]:
+    """Publish the model directory ``staged`` (under ``<root>/tmp``) as a content-addressed
+    cache tree; returns ``(tree_id, [(path, size, sha256)])``. Files become read-only blobs
+    under ``<root>/objects``; the tree is built aside and renamed into ``<root>/trees``."""
+
+def model_cache_manifest(root: str, tree_id: str) -> list[tuple[str, int, str]] | None:
+    """The manifest of a published tree whose files all exist with their sizes, else ``None``."""
+
+def all_zero_or_one(values: np.ndarray) -> bool:
+    """Whether every value of a C-contiguous int64 array is 0 or 1 (MLflow's rule for
+    converting a long column to float/double)."""

@@ -2,4 +2,5 @@
 pub mod artifacts;
 pub mod drift;
 pub mod metrics;
+pub mod models;
 pub mod tracking;

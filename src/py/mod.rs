@@ -10,6 +10,7 @@ mod extract;
 mod interrupt;
 mod metric_states;
 mod metrics;
+mod models;
 mod tracking;
 
 use pyo3::prelude::*;
@@ -21,6 +22,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     drift::register(m)?;
     artifacts::register(m)?;
     metric_states::register(m)?;
+    models::register(m)?;
     m.add(
         "EXPERIMENT_ID_SENTINEL",
         crate::core::tracking::EXPERIMENT_ID_SENTINEL,
