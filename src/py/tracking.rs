@@ -5,6 +5,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 
 use super::extract;
+use crate::core::tracking::registry::VersionSelector;
 use crate::core::tracking::{
     ExperimentQuery, ExperimentRow, HistoryQuery, NewExperiment, NewRun, RunInfoRow, RunQuery,
     RunRow, RunUpdate, SampleQuery, SqliteBackend, SqliteOptions, Synchronous, TrackingBackend,
@@ -366,6 +367,45 @@ impl SqliteTracking {
                 .get_experiment(experiment_id, workspace.as_deref())
         })?;
         Ok(experiment_tuple(row))
+    }
+
+    /// The version a `models:/` URI names and its `(version, download_uri, run_id)`; `None`
+    /// when the registry tables do not hold it (MLflow's store then answers, with its errors).
+    /// `selector` is `("version", "3")`, `("alias", "champion")` or `("stage", "Production")`,
+    /// with stage `"latest"` for the newest version in any stage.
+    #[pyo3(signature = (name, kind, value, workspace=None))]
+    fn resolve_model_version(
+        &self,
+        py: Python<'_>,
+        name: String,
+        kind: &str,
+        value: String,
+        workspace: Option<String>,
+    ) -> PyResult<Option<(i64, String, Option<String>)>> {
+        let selector = match kind {
+            "version" => match value.parse::<i64>() {
+                Ok(v) => VersionSelector::Version(v),
+                Err(_) => return Ok(None),
+            },
+            "alias" => VersionSelector::Alias(value),
+            "stage" if value.eq_ignore_ascii_case("latest") => VersionSelector::Latest(None),
+            "stage" => VersionSelector::Latest(Some(value)),
+            _ => return Ok(None),
+        };
+        let resolved = py.detach(|| {
+            self.backend
+                .resolve_model_version(&name, &selector, workspace.as_deref())
+        })?;
+        Ok(resolved.map(|r| (r.version, r.download_uri, r.run_id)))
+    }
+
+    /// `(artifact_location, source_run_id)` of the logged model `model_id`, or `None`.
+    fn logged_model_location(
+        &self,
+        py: Python<'_>,
+        model_id: String,
+    ) -> PyResult<Option<(String, Option<String>)>> {
+        Ok(py.detach(|| self.backend.logged_model_location(&model_id))?)
     }
 
     #[pyo3(signature = (name, workspace=None))]

@@ -53,6 +53,64 @@ def _third_party_registry(model_uri: str) -> bool:
     )
 
 
+def _native_registry():
+    """``(native store, workspace)`` when the registry is an ``oxide+sqlite`` database served
+    natively, else ``None``."""
+    import mlflow
+
+    registry_uri = mlflow.get_registry_uri() or ""
+    if not registry_uri.startswith("oxide+"):
+        return None
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    store = _get_store(registry_uri)
+    native = store._native_or_none() if hasattr(store, "_native_or_none") else None
+    return (native, store._workspace()) if native is not None else None
+
+
+def _models_native(base: str, sub: str) -> ModelSource | None:
+    """The registry lookups of ``ModelsArtifactRepository`` as two indexed reads; ``None``
+    whenever the tables do not answer, so MLflow's store raises its own error."""
+    from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
+    from mlflow.store.artifact.utils.models import _parse_model_uri
+
+    registry = _native_registry()
+    if registry is None:
+        return None
+    native, workspace = registry
+    parsed = _parse_model_uri(base)
+    if parsed.model_id is not None:
+        found = native.logged_model_location(parsed.model_id)
+        if found is None:
+            return None
+        location, run_id = found
+        return _located(_join(location, sub), run_id=run_id, model_id=parsed.model_id)
+    if parsed.version is not None:
+        selector = ("version", str(parsed.version))
+    elif parsed.alias is not None:
+        selector = ("alias", parsed.alias)
+    else:
+        selector = ("stage", parsed.stage or "latest")
+    found = native.resolve_model_version(parsed.name, *selector, workspace)
+    if found is None:
+        return None
+    version, download_uri, run_id = found
+    model_id = None
+    if ModelsArtifactRepository._is_logged_model_uri(download_uri):
+        model_id = _parse_model_uri(download_uri).model_id
+        location = native.logged_model_location(model_id)
+        if location is None:
+            return None
+        download_uri = location[0]
+    return _located(
+        _join(download_uri, sub),
+        name=parsed.name,
+        version=str(version),
+        run_id=run_id,
+        model_id=model_id,
+    )
+
+
 def _models(model_uri: str) -> ModelSource | None:
     from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
     from mlflow.store.artifact.utils.models import _parse_model_uri
@@ -61,6 +119,8 @@ def _models(model_uri: str) -> ModelSource | None:
     logged_model = ModelsArtifactRepository._is_logged_model_uri(base)
     if not logged_model and _third_party_registry(model_uri):
         return None
+    if (fast := _models_native(base, sub)) is not None:
+        return fast
     name, version, download_uri = ModelsArtifactRepository._get_model_uri_infos(base)
     model_id = _parse_model_uri(base).model_id if logged_model else None
     return _located(_join(download_uri, sub), name=name, version=version, model_id=model_id)

@@ -12,6 +12,7 @@ pub mod filter;
 pub mod history;
 pub mod logging;
 pub mod model;
+pub mod registry;
 pub mod runs;
 pub mod search_experiments;
 pub mod search_runs;
