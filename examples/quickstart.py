@@ -38,6 +38,7 @@ import mlflow.pyfunc
 import mlflow.sklearn
 import numpy as np
 from mlflow import MlflowClient
+from mlflow_oxide import pyfunc as oxide_pyfunc
 from sklearn.datasets import load_digits
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import accuracy_score, log_loss
@@ -177,6 +178,7 @@ def warm_up(directory: Path, data) -> float:
     model.fit(X_train, y_train)
     mlflow.sklearn.save_model(model, directory / "model", input_example=X_test[:5])
     mlflow.pyfunc.load_model(str(directory / "model")).predict(X_test[:5])
+    oxide_pyfunc.load_model(str(directory / "model")).predict(X_test[:5])
     shutil.rmtree(directory, ignore_errors=True)
     return time.perf_counter() - t0
 
@@ -233,8 +235,10 @@ def run_job(side: str, uri: str, artifacts: Path, steps: int, runs: int, data) -
     outcome.model_version = version.version
     print(f"   registered {REGISTERED_MODEL} v{version.version}, alias 'champion'")
 
+    # Each side loads with its own loader: MLflow's, or mlflow-oxide's drop-in.
+    load_model = mlflow.pyfunc.load_model if side == "stock" else oxide_pyfunc.load_model
     with Phase(outcome, "load"):
-        champion = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}@champion")
+        champion = load_model(f"models:/{REGISTERED_MODEL}@champion")
         predictions = champion.predict(X_test)
     outcome.champion_accuracy = accuracy_score(y_test, predictions)
     print(
@@ -320,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "\noxide: WAL + synchronous=NORMAL (default); "
         "stock: MLflow default rollback journal, synchronous=FULL. "
-        "Artifacts: oxide copies natively, stock uses MLflow's local repository."
+        "Artifacts: oxide copies natively, stock uses MLflow's local repository. "
+        "Load: mlflow_oxide.pyfunc.load_model vs mlflow.pyfunc.load_model."
     )
     print(f"Everything is in {out}; browse it with:")
     for outcome in outcomes.values():
