@@ -32,13 +32,13 @@ from mlflow.utils.uri import append_to_uri_path
 from mlflow.utils.validation import _validate_run_id
 
 from mlflow_oxide import _entities, _search, _uri
+from mlflow_oxide._schema_revision import KNOWN_SCHEMA_REVISIONS
 from mlflow_oxide.exceptions import translate_native_error
 
 _logger = logging.getLogger(__name__)
 
 # Alembic revisions whose schema the Rust SQL was written and tested against. Any other
 # revision (an older or newer MLflow) is served entirely by MLflow's own code.
-KNOWN_SCHEMA_REVISIONS = frozenset({"dc11669786a5"})  # MLflow 3.17
 
 _prepared: set[str] = set()
 _prepared_lock = threading.Lock()

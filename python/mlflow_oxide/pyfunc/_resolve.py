@@ -7,6 +7,7 @@ URIs (so through our store with ``oxide+sqlite``). Registries that are not MLflo
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from dataclasses import dataclass
 
@@ -53,19 +54,45 @@ def _third_party_registry(model_uri: str) -> bool:
     )
 
 
+_registries: dict[tuple[int, str], object] = {}
+
+
 def _native_registry():
-    """``(native store, workspace)`` when the registry is an ``oxide+sqlite`` database served
-    natively, else ``None``."""
+    """``(native handle, workspace)`` when the registry is an ``oxide+sqlite`` database the
+    native SQL serves, else ``None``. The handle is opened on the file directly, so a loading
+    process does not build MLflow's SQLAlchemy store (0.5 s of imports and setup) to read two
+    rows."""
+    import sqlite3
+
     import mlflow
+    from mlflow.environment_variables import MLFLOW_ENABLE_WORKSPACES
+
+    from mlflow_oxide import _native, _uri
+    from mlflow_oxide._schema_revision import KNOWN_SCHEMA_REVISIONS
 
     registry_uri = mlflow.get_registry_uri() or ""
-    if not registry_uri.startswith("oxide+"):
+    if not registry_uri.startswith("oxide+") or MLFLOW_ENABLE_WORKSPACES.get():
         return None
-    from mlflow.tracking._tracking_service.utils import _get_store
-
-    store = _get_store(registry_uri)
-    native = store._native_or_none() if hasattr(store, "_native_or_none") else None
-    return (native, store._workspace()) if native is not None else None
+    try:
+        parsed = _uri.parse(registry_uri)
+    except Exception:
+        return None  # MLflow's store raises its own error for a bad URI
+    key = (os.getpid(), parsed.path)
+    handle = _registries.get(key)
+    if handle is None:
+        # One SQLite library per process (see tracking.py), a file MLflow already created, and
+        # a schema the native SQL knows; otherwise MLflow's registry store answers.
+        if (
+            not parsed.fast_path
+            or sqlite3.sqlite_version != _native.SQLITE_VERSION
+            or not os.path.isfile(parsed.path)
+        ):
+            return None
+        handle = _native.SqliteTracking(parsed.path, parsed.synchronous, parsed.busy_timeout_ms)
+        if handle.schema_revision() not in KNOWN_SCHEMA_REVISIONS:
+            return None
+        _registries[key] = handle
+    return handle, None
 
 
 def _models_native(base: str, sub: str) -> ModelSource | None:
