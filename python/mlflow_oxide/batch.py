@@ -203,6 +203,7 @@ def _prepare_destination(destination: Path, job: dict, overwrite: bool) -> None:
             existing = json.loads(manifest.read_text())
         except ValueError:
             existing = {}
+    _sweep_temporaries(destination)
     leftovers = [p for p in destination.iterdir() if p.name.startswith("part-")]
     if existing == job:
         return
@@ -216,6 +217,25 @@ def _prepare_destination(destination: Path, job: dict, overwrite: bool) -> None:
     staged = destination / f".{_MANIFEST}.{os.getpid()}.tmp"
     staged.write_text(json.dumps(job, sort_keys=True))
     os.replace(staged, manifest)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_temporaries(destination: Path) -> None:
+    """Remove the temporary part files of jobs that died mid-write (``.<part>.<pid>.tmp``);
+    a live process's are left alone."""
+    for path in destination.glob(".part-*.tmp"):
+        pid = path.name.rsplit(".", 2)[-2]
+        if not pid.isdigit() or not _alive(int(pid)):
+            path.unlink(missing_ok=True)
 
 
 def _part_name(file_index: int, chunk_index: int) -> str:
@@ -284,6 +304,8 @@ def predict(
         progress: show a progress bar (rows) on stderr.
         params: inference parameters passed to ``predict``.
     """
+    from mlflow.exceptions import MlflowException
+
     from mlflow_oxide.pyfunc import _resolve, load_with_source
 
     started = time.perf_counter()
@@ -303,8 +325,8 @@ def predict(
     job = _job(model_uri, content_id, files, chunk_rows, keep, params)
     _prepare_destination(destination, job, overwrite)
     done = {p.name for p in destination.iterdir() if p.name.startswith("part-")}
-    # Only the model's inputs are converted to pandas; without named inputs, every column
-    # but the kept ones.
+    # Only the model's named inputs are converted to pandas (MLflow would drop the others);
+    # a model without named inputs gets the whole chunk, as with predict(chunk.to_pandas()).
     schema = model.metadata.get_input_schema()
     inputs = set(schema.input_names()) if schema is not None and schema.has_input_names() else None
 
@@ -323,10 +345,10 @@ def predict(
                     missing = [c for c in keep if c not in chunk.column_names]
                     if missing:
                         raise _invalid(f"keep_columns {missing} are not columns of '{path}'.")
-                    features = chunk.select(
-                        [c for c in chunk.column_names if c in inputs]
+                    features = (
+                        chunk.select([c for c in chunk.column_names if c in inputs])
                         if inputs is not None
-                        else [c for c in chunk.column_names if c not in keep]
+                        else chunk
                     )
                     item = (name, chunk.num_rows, chunk, features.to_pandas())
                 if not _put(inbound, item, stop):
@@ -358,7 +380,13 @@ def predict(
             if chunk is None:
                 counts["skipped"] += 1
             else:
-                result = model.predict(frame, params=params) if params else model.predict(frame)
+                try:
+                    result = _score(model, frame, params)
+                except MlflowException:
+                    # MLflow's message shows the data it was given: give it the whole chunk,
+                    # as a pandas loop would, so the error is the one that loop raises.
+                    _score(model, chunk.to_pandas(), params)
+                    raise
                 _hand_to(writer, outbound, (name, chunk, result))
             counts["rows"] += rows
             counts["chunks"] += 1
@@ -399,6 +427,10 @@ def _hand_to(worker: _Worker, q: queue.Queue, item) -> None:
             if not worker.is_alive():
                 _raise_failed(worker)
                 return
+
+
+def _score(model, frame: pd.DataFrame, params):
+    return model.predict(frame, params=params) if params else model.predict(frame)
 
 
 def _raise_failed(*workers: _Worker) -> None:

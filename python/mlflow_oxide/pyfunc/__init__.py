@@ -16,6 +16,7 @@ the flavor's own ``_load_pyfunc`` does the final step, exactly as in MLflow. Wha
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 from mlflow_oxide.pyfunc import _cache, _memo, _mlmodel, _requirements, _resolve
 from mlflow_oxide.pyfunc._cache import cache_dir
 from mlflow_oxide.pyfunc._model import OxidePyFuncModel
+
+_logger = logging.getLogger(__name__)
 
 __all__ = ["OxidePyFuncModel", "cache_dir", "clear_memory_cache", "load_model", "spark_udf"]
 
@@ -34,23 +37,31 @@ def clear_memory_cache() -> None:
 
 def _materialize(model_uri: str, dst_path: str | None) -> tuple[str, str | None, Any]:
     """The local model directory, the identity of its content (``None``: unknown) and its
-    ``ModelSource`` (``None`` for URIs left to MLflow's download code)."""
+    ``ModelSource`` (``None`` when MLflow's download code served the URI).
+
+    Whatever the fast path cannot serve — a malformed URI, an unknown run or version, a missing
+    path, a store error — is handed to MLflow's download code with the original URI, so the
+    caller gets MLflow's own result or MLflow's own exception."""
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking.artifact_utils import _download_artifact_from_uri
 
     model_uri = str(model_uri)
     if dst_path is not None:
         return _download_artifact_from_uri(artifact_uri=model_uri, output_path=dst_path), None, None
-    source = _resolve.resolve(model_uri)
-    if source is None:
-        return _download_artifact_from_uri(artifact_uri=model_uri), None, None
-    if source.local_path is not None:
-        if not os.path.exists(source.local_path):
-            # MLflow's error for a missing local model.
-            return _download_artifact_from_uri(artifact_uri=source.uri), None, source
-        path = os.path.abspath(source.local_path)
-        return path, "dir:" + _memo.directory_identity(path), source
-    path, tree_id = _cache.fetch(source.uri)
-    return path, "tree:" + tree_id, source
+    try:
+        source = _resolve.resolve(model_uri)
+        if source is None:
+            pass
+        elif source.local_path is not None:
+            if os.path.exists(source.local_path):
+                path = os.path.abspath(source.local_path)
+                return path, "dir:" + _memo.directory_identity(path), source
+        else:
+            path, tree_id = _cache.fetch(source.uri)
+            return path, "tree:" + tree_id, source
+    except (MlflowException, OSError) as e:
+        _logger.debug("mlflow-oxide: %s is left to MLflow's download code: %s", model_uri, e)
+    return _download_artifact_from_uri(artifact_uri=model_uri), None, None
 
 
 def load_model(

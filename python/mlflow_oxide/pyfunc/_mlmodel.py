@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from mlflow.utils.mlflow_tags import MLFLOW_MODEL_IS_EXTERNAL
+
 from mlflow_oxide import _native
 
 
@@ -35,7 +37,7 @@ def _facts_in_python(doc: Any) -> MLmodel:
         loader_module=loader if isinstance(loader, str) else None,
         data=data if isinstance(data, str) else None,
         is_external=isinstance(metadata, dict)
-        and metadata.get("mlflow.model.is_external", False) is True,
+        and metadata.get(MLFLOW_MODEL_IS_EXTERNAL, False) is True,
     )
 
 
@@ -55,7 +57,9 @@ def read(model_dir: str) -> MLmodel:
     except _native.Declined:
         import yaml
 
-        return _facts_in_python(yaml.safe_load(text))
+        # From the file, as Model.load reads it: PyYAML's errors then name the file.
+        with open(path) as f:
+            return _facts_in_python(yaml.safe_load(f))
 
 
 def to_model(mlmodel: MLmodel):

@@ -51,7 +51,7 @@ class OxidePyFuncModel(PyFuncModel):
             return super()._predict(_schema.as_pandas(data), params)
         params = _enforce_params_schema(params, self.params_schema)
         if metadata._is_type_hint_from_example() and self.input_example is not None:
-            from mlflow.models.utils import _convert_dataframe_to_example_format
+            from mlflow.types.type_hints import _convert_dataframe_to_example_format
 
             enforced = _convert_dataframe_to_example_format(enforced, self.input_example)
         params_arg = inspect.signature(self._predict_fn).parameters.get("params")

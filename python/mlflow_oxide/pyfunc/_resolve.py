@@ -183,13 +183,15 @@ def _runs(model_uri: str) -> ModelSource | None:
     if get_databricks_profile_uri_from_artifact_uri(model_uri):
         return None
     run_id, artifact_path = RunsArtifactRepository.parse_runs_uri(model_uri)
-    if artifact_path:
-        name, _, rest = artifact_path.partition("/")
-        model = _logged_model_of_run(run_id, name)
-        if model is not None:
-            return _located(
-                _join(model.artifact_location, rest), run_id=run_id, model_id=model.model_id
-            )
+    if not artifact_path:
+        # A run's root is never a model; MLflow's download code gives its own error for it.
+        return None
+    name, _, rest = artifact_path.partition("/")
+    model = _logged_model_of_run(run_id, name)
+    if model is not None:
+        return _located(
+            _join(model.artifact_location, rest), run_id=run_id, model_id=model.model_id
+        )
     return _located(get_artifact_uri(run_id=run_id, artifact_path=artifact_path), run_id=run_id)
 
 

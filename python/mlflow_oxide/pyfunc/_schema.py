@@ -112,8 +112,6 @@ def enforce(data, schema) -> pd.DataFrame | None:
             "Found extra inputs in the model input that are not defined in the model "
             f"signature: `{extra_cols}`. These inputs will be ignored."
         )
-    names = list(present)
-    out = data.copy(deep=False) if list(columns) == names else data[names]
-    for name, values in converted.items():
-        out[name] = values
-    return out
+    # Built as MLflow builds it (a new frame from the columns, so the same column index),
+    # but without copying: under copy-on-write the model cannot alter the caller's frame.
+    return pd.DataFrame({name: converted.get(name, data[name]) for name in present}, copy=False)

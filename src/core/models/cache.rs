@@ -138,7 +138,7 @@ pub fn ingest(root: &Path, staged: &Path) -> CoreResult<(String, Vec<ManifestEnt
             .collect::<CoreResult<_>>()
     })?;
     for entry in &manifest {
-        store_blob(root, &staged.join(&entry.path), &entry.sha256)?;
+        store_blob(root, &staged.join(&entry.path), entry)?;
     }
     let tree_id = tree_id_of(&manifest);
     publish_tree(root, &tree_id, &manifest)?;
@@ -149,9 +149,11 @@ fn blob_path(root: &Path, sha256: &str) -> PathBuf {
     root.join("objects").join(&sha256[..2]).join(sha256)
 }
 
-fn store_blob(root: &Path, file: &Path, sha256: &str) -> CoreResult<()> {
-    let blob = blob_path(root, sha256);
-    if blob.is_file() {
+fn store_blob(root: &Path, file: &Path, entry: &ManifestEntry) -> CoreResult<()> {
+    let blob = blob_path(root, &entry.sha256);
+    // A blob whose size changed was altered through a hard link of some tree: replaced below
+    // (trees still linking the old inode keep it, and are rebuilt when next checked).
+    if fs::metadata(&blob).is_ok_and(|m| m.is_file() && m.len() == entry.size) {
         return Ok(());
     }
     let parent = blob.parent().expect("blob has a parent");
@@ -164,14 +166,23 @@ fn store_blob(root: &Path, file: &Path, sha256: &str) -> CoreResult<()> {
 
 fn publish_tree(root: &Path, tree_id: &str, manifest: &[ManifestEntry]) -> CoreResult<()> {
     let target = tree_dir(root, tree_id);
-    if target.is_dir() && manifest_path(root, tree_id).is_file() {
-        return Ok(());
-    }
     let tmp = root.join("tmp");
+    if target.exists() {
+        if intact_manifest(root, tree_id)?.is_some() {
+            return Ok(());
+        }
+        // Damaged (a file deleted or resized by hand): moved aside in one rename, so readers
+        // see the old tree or none, then rebuilt from the blobs.
+        let _ = fs::create_dir_all(&tmp);
+        let aside = tmp.join(unique_name("damaged"));
+        if fs::rename(&target, &aside).is_ok() {
+            let _ = fs::remove_dir_all(&aside);
+        }
+    }
     let building = tmp.join(unique_name("tree"));
     fs::create_dir_all(&building).map_err(|e| io_error("cannot create", &building, e))?;
     let result = build_tree(root, &building, tree_id, manifest);
-    if result.is_err() || target.is_dir() {
+    if building.exists() {
         let _ = fs::remove_dir_all(&building);
     }
     result
@@ -271,6 +282,30 @@ mod tests {
             .map(|d| fs::read_dir(d.unwrap().path()).unwrap().count())
             .sum();
         assert_eq!(blobs, 2);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn damaged_tree_and_resized_blob_are_rebuilt() {
+        let root = scratch("cache");
+        let files: &[(&str, &[u8])] = &[("a", b"12345"), ("b/c", b"xyz")];
+        let (id, _) = ingest(&root, &stage(&root, files)).unwrap();
+        let tree = tree_dir(&root, &id);
+        fs::remove_file(tree.join("b/c")).unwrap();
+        // Truncating through the tree's hard link truncates the shared blob too.
+        fs::set_permissions(tree.join("a"), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(tree.join("a"))
+            .unwrap()
+            .set_len(2)
+            .unwrap();
+        assert_eq!(intact_manifest(&root, &id).unwrap(), None);
+        let (again, manifest) = ingest(&root, &stage(&root, files)).unwrap();
+        assert_eq!(again, id);
+        assert_eq!(intact_manifest(&root, &id).unwrap(), Some(manifest));
+        assert_eq!(fs::read(tree.join("a")).unwrap(), b"12345");
+        assert_eq!(fs::read(tree.join("b/c")).unwrap(), b"xyz");
         fs::remove_dir_all(&root).unwrap();
     }
 

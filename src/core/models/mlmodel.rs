@@ -53,7 +53,7 @@ pub struct MlModel {
     pub has_pyfunc: bool,
     /// `flavors.python_function.data`: relative path of the flavor's data inside the model.
     pub data: Option<String>,
-    /// `metadata.mlflow.model.is_external` is true: the artifacts live outside the directory.
+    /// `metadata["mlflow.model.isExternal"]` is true: the artifacts live outside the directory.
     pub is_external: bool,
 }
 
@@ -74,7 +74,7 @@ pub fn parse_mlmodel(text: &str) -> CoreResult<MlModel> {
         .map(str::to_owned);
     let is_external = matches!(
         doc.get("metadata")
-            .and_then(|m| m.get("mlflow.model.is_external")),
+            .and_then(|m| m.get("mlflow.model.isExternal")),
         Some(Value::Bool(true))
     );
     Ok(MlModel {
@@ -88,6 +88,8 @@ pub fn parse_mlmodel(text: &str) -> CoreResult<MlModel> {
 
 /// One YAML document into PyYAML `safe_load` values, or `Declined`.
 pub fn parse_yaml(text: &str) -> CoreResult<Value> {
+    // PyYAML skips a byte-order mark at the start of the stream.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Value> = None;
@@ -351,6 +353,12 @@ mod tests {
         ] {
             assert!(parse_yaml(text).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let v = parse_yaml("\u{feff}a: 1\n").unwrap();
+        assert_eq!(v, Value::Map(vec![("a".into(), Value::Int(1))]));
     }
 
     #[test]
