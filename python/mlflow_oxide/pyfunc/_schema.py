@@ -112,6 +112,12 @@ def enforce(data, schema) -> pd.DataFrame | None:
             "Found extra inputs in the model input that are not defined in the model "
             f"signature: `{extra_cols}`. These inputs will be ignored."
         )
-    # Built as MLflow builds it (a new frame from the columns, so the same column index),
-    # but without copying: under copy-on-write the model cannot alter the caller's frame.
-    return pd.DataFrame({name: converted.get(name, data[name]) for name in present}, copy=False)
+    names = list(present)
+    # A shallow copy keeps the frame's single block (the model converts it to one array
+    # without interleaving columns); copy-on-write keeps the model from altering the caller's
+    # frame. The column index is rebuilt from the names, as MLflow's new frame has it.
+    out = data.copy(deep=False) if list(columns) == names else data[names]
+    for name, values in converted.items():
+        out[name] = values
+    out.columns = pd.Index(names)
+    return out
