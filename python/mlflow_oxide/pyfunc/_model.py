@@ -22,6 +22,8 @@ class OxidePyFuncModel(PyFuncModel):
         super().__init__(*args, **kwargs)
         self._model_path = model_path
         self._input_example = _UNREAD if model_path is not None else None
+        self._enforcer: _schema.Enforcer | None = None
+        self._takes_params: bool | None = None
 
     @property
     def input_example(self) -> Any | None:
@@ -46,16 +48,23 @@ class OxidePyFuncModel(PyFuncModel):
         self.params_schema = metadata.get_params_schema()
         if self.input_schema is None or metadata._is_signature_from_type_hint():
             return super()._predict(data, params)
-        enforced = _schema.enforce(_schema.as_pandas(data), self.input_schema)
+        if self._enforcer is None or self._enforcer.schema is not self.input_schema:
+            self._enforcer = _schema.Enforcer(self.input_schema)
+        data = _schema.as_pandas(data)
+        enforced = self._enforcer(data)
         if enforced is None:
-            return super()._predict(_schema.as_pandas(data), params)
+            return super()._predict(data, params)
         params = _enforce_params_schema(params, self.params_schema)
         if metadata._is_type_hint_from_example() and self.input_example is not None:
             from mlflow.types.type_hints import _convert_dataframe_to_example_format
 
             enforced = _convert_dataframe_to_example_format(enforced, self.input_example)
-        params_arg = inspect.signature(self._predict_fn).parameters.get("params")
-        if params_arg and params_arg.kind != inspect.Parameter.VAR_KEYWORD:
+        if self._takes_params is None:
+            params_arg = inspect.signature(self._predict_fn).parameters.get("params")
+            self._takes_params = bool(
+                params_arg and params_arg.kind != inspect.Parameter.VAR_KEYWORD
+            )
+        if self._takes_params:
             return self._predict_fn(enforced, params=params)
         from mlflow.pyfunc import _log_warning_if_params_not_in_predict_signature
 

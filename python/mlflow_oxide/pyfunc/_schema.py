@@ -35,20 +35,25 @@ def as_pandas(data):
     return data
 
 
-def _convert(values: pd.Series, declared) -> pd.Series | None:
-    """The column as MLflow's ``_enforce_mlflow_datatype`` returns it, or ``None`` when this
-    module leaves the column to MLflow."""
+_KEEP = "keep"
+_ZERO_ONE = "zero_one"
+_ASTYPE = "astype"
+_MAX_PLANS = 64
+
+
+def _action(dtype, declared):
+    """What MLflow's ``_enforce_mlflow_datatype`` does to a column of ``dtype`` declared
+    ``declared``, decided from the dtype alone: ``(_KEEP,)``, ``(_ASTYPE, target)``,
+    ``(_ZERO_ONE, target)`` (convert if every value is 0 or 1), or ``None`` when this module
+    leaves the column to MLflow."""
     from mlflow.types import DataType
 
-    dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "O":
-        return values if declared in (DataType.string, DataType.binary) else None
-    if declared == DataType.string and isinstance(dtype, pd.StringDtype):
-        return values
-    if declared == DataType.binary and isinstance(dtype, pd.StringDtype):
-        return values
+        return (_KEEP,) if declared in (DataType.string, DataType.binary) else None
+    if declared in (DataType.string, DataType.binary) and isinstance(dtype, pd.StringDtype):
+        return (_KEEP,)
     if declared.to_pandas() == dtype or declared.to_numpy() == dtype:
-        return values
+        return (_KEEP,)
     if not isinstance(dtype, np.dtype) or declared in (
         DataType.binary,
         DataType.datetime,
@@ -65,59 +70,102 @@ def _convert(values: pd.Series, declared) -> pd.Series | None:
     else:
         widening = False
     if widening:
-        return values.astype(target, errors="raise")
-    if (
-        dtype == np.int64
-        and target in (np.float32, np.float64)
-        and _native.all_zero_or_one(np.ascontiguousarray(values.to_numpy()))
-    ):
-        return values.astype(target, errors="raise")
+        return (_ASTYPE, target)
+    if dtype == np.int64 and target in (np.float32, np.float64):
+        return (_ZERO_ONE, target)
     return None
 
 
-def enforce(data, schema) -> pd.DataFrame | None:
-    """``data`` enforced against ``schema`` exactly as MLflow would, or ``None`` when MLflow's
-    own enforcement must run (including every refusal)."""
-    from mlflow.types import DataType
+class _Plan:
+    """How to enforce frames with one given list of columns and dtypes."""
 
-    if not isinstance(data, pd.DataFrame) or schema.is_tensor_spec():
-        return None
-    if not schema.has_input_names():
-        return None
-    specs = schema.inputs
-    if not all(isinstance(spec.type, DataType) for spec in specs):
-        return None
-    columns = data.columns
-    if not columns.is_unique:
-        return None
-    required = set(schema.required_input_names())
-    optional = set(schema.optional_input_names())
-    actual_cols = set(columns)
-    if required - actual_cols:
-        return None
-    present = {spec.name: spec.type for spec in specs if spec.name in actual_cols}
-    converted = {}
-    for name, declared in present.items():
-        column = data[name]
-        values = _convert(column, declared)
-        if values is None:
+    def __init__(self, names, conversions, extra_cols, same_columns):
+        self.names = names
+        self.conversions = conversions  # [(name, action, target)]
+        self.extra_cols = extra_cols
+        self.same_columns = same_columns
+        # MLflow's new frame gets a column index built from the names: built once here.
+        self.index = pd.Index(names)
+
+
+class Enforcer:
+    """MLflow's enforcement of one input schema for pandas frames, with the decisions that
+    depend only on the columns and their dtypes made once per distinct layout."""
+
+    def __init__(self, schema):
+        from mlflow.types import DataType
+
+        self.schema = schema
+        self._usable = (
+            not schema.is_tensor_spec()
+            and schema.has_input_names()
+            and all(isinstance(spec.type, DataType) for spec in schema.inputs)
+        )
+        if self._usable:
+            self._specs = [(spec.name, spec.type) for spec in schema.inputs]
+            self._required = set(schema.required_input_names())
+            self._optional = set(schema.optional_input_names())
+        self._plans: dict[tuple, _Plan | None] = {}
+
+    def _plan(self, data: pd.DataFrame) -> _Plan | None:
+        columns = data.columns
+        if not columns.is_unique:
             return None
-        if values is not column:
-            converted[name] = values
-    extra = actual_cols - required - optional
-    if extra:
+        actual_cols = set(columns)
+        if self._required - actual_cols:
+            return None
+        dtypes = dict(zip(columns, data.dtypes, strict=True))
+        names, conversions = [], []
+        for name, declared in self._specs:
+            if name not in actual_cols:
+                continue
+            action = _action(dtypes[name], declared)
+            if action is None:
+                return None
+            names.append(name)
+            if action[0] != _KEEP:
+                conversions.append((name, action[0], action[1]))
+        extra = actual_cols - self._required - self._optional
         # MLflow's wording and order (iteration over the set of input columns).
         extra_cols = [c for c in actual_cols if c in extra]
-        _models_logger.warning(
-            "Found extra inputs in the model input that are not defined in the model "
-            f"signature: `{extra_cols}`. These inputs will be ignored."
-        )
-    names = list(present)
-    # A shallow copy keeps the frame's single block (the model converts it to one array
-    # without interleaving columns); copy-on-write keeps the model from altering the caller's
-    # frame. The column index is rebuilt from the names, as MLflow's new frame has it.
-    out = data.copy(deep=False) if list(columns) == names else data[names]
-    for name, values in converted.items():
-        out[name] = values
-    out.columns = pd.Index(names)
-    return out
+        return _Plan(names, conversions, extra_cols, list(columns) == names)
+
+    def __call__(self, data) -> pd.DataFrame | None:
+        """``data`` enforced exactly as MLflow would, or ``None`` when MLflow's own enforcement
+        must run (including every refusal)."""
+        if not self._usable or not isinstance(data, pd.DataFrame):
+            return None
+        try:
+            key = (tuple(data.columns), tuple(data.dtypes))
+            plan = self._plans[key] if key in self._plans else self._remember(key, data)
+        except TypeError:  # unhashable labels or dtypes
+            plan = self._plan(data)
+        if plan is None:
+            return None
+        converted = {}
+        for name, action, target in plan.conversions:
+            column = data[name]
+            if action == _ZERO_ONE and not _native.all_zero_or_one(
+                np.ascontiguousarray(column.to_numpy())
+            ):
+                return None  # MLflow refuses it, with its message
+            converted[name] = column.astype(target, errors="raise")
+        if plan.extra_cols:
+            _models_logger.warning(
+                "Found extra inputs in the model input that are not defined in the model "
+                f"signature: `{plan.extra_cols}`. These inputs will be ignored."
+            )
+        # A shallow copy keeps the frame's single block (the model converts it to one array
+        # without interleaving columns); copy-on-write keeps the model from altering the
+        # caller's frame.
+        out = data.copy(deep=False) if plan.same_columns else data[plan.names]
+        for name, values in converted.items():
+            out[name] = values
+        out.columns = plan.index
+        return out
+
+    def _remember(self, key, data) -> _Plan | None:
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.clear()
+        plan = self._plans[key] = self._plan(data)
+        return plan
