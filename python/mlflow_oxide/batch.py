@@ -95,13 +95,14 @@ def _source_files(source) -> list[Path]:
     return files
 
 
-def _batches(path: Path):
+def _batches(path: Path, chunk_rows: int):
     """Record batches of one file, in file order."""
     kind = _FORMATS[path.suffix.lower()]
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        yield from pq.ParquetFile(path).iter_batches(batch_size=1 << 16)
+        # Batches of exactly chunk_rows rows, so chunks need no concatenation.
+        yield from pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
     elif kind == "csv":
         import pyarrow.csv as pacsv
 
@@ -125,7 +126,7 @@ def _chunks(path: Path, chunk_rows: int):
     batch boundaries: chunk numbers must mean the same rows on every run."""
     pending: list[pa.RecordBatch] = []
     held = 0
-    for batch in _batches(path):
+    for batch in _batches(path, chunk_rows):
         while batch.num_rows:
             take = min(chunk_rows - held, batch.num_rows)
             pending.append(batch.slice(0, take))
