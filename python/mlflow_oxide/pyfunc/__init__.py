@@ -50,15 +50,12 @@ def _materialize(model_uri: str, dst_path: str | None) -> tuple[str, str | None,
         return _download_artifact_from_uri(artifact_uri=model_uri, output_path=dst_path), None, None
     try:
         source = _resolve.resolve(model_uri)
-        if source is None:
-            pass
-        elif source.local_path is not None:
-            if os.path.exists(source.local_path):
-                path = os.path.abspath(source.local_path)
-                return path, "dir:" + _memo.directory_identity(path), source
-        else:
+        if source is not None and source.local_path is None:
             path, tree_id = _cache.fetch(source.uri)
             return path, "tree:" + tree_id, source
+        if source is not None and os.path.exists(source.local_path):
+            path = os.path.abspath(source.local_path)
+            return path, "dir:" + _memo.directory_identity(path), source
     except (MlflowException, OSError) as e:
         _logger.debug("mlflow-oxide: %s is left to MLflow's download code: %s", model_uri, e)
     return _download_artifact_from_uri(artifact_uri=model_uri), None, None
