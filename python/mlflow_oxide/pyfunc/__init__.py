@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mlflow_oxide import _native
 from mlflow_oxide.pyfunc import _cache, _memo, _mlmodel, _requirements, _resolve
 from mlflow_oxide.pyfunc._cache import cache_dir
 from mlflow_oxide.pyfunc._model import OxidePyFuncModel
@@ -56,7 +57,7 @@ def _materialize(model_uri: str, dst_path: str | None) -> tuple[str, str | None,
         if source is not None and os.path.exists(source.local_path):
             path = os.path.abspath(source.local_path)
             return path, "dir:" + _memo.directory_identity(path), source
-    except (MlflowException, OSError) as e:
+    except (MlflowException, OSError, _native.StoreError) as e:
         _logger.debug("mlflow-oxide: %s is left to MLflow's download code: %s", model_uri, e)
     return _download_artifact_from_uri(artifact_uri=model_uri), None, None
 
@@ -107,12 +108,12 @@ def load_with_source(
             " This model cannot be loaded with MLflow.",
             BAD_REQUEST,
         )
-    conf = model_meta.flavors.get(FLAVOR_NAME)
-    if conf is None:
+    if not mlmodel.has_pyfunc:
         raise MlflowException(
             f'Model does not have the "{FLAVOR_NAME}" flavor',
             RESOURCE_DOES_NOT_EXIST,
         )
+    conf = model_meta.flavors[FLAVOR_NAME]
     if not suppress_warnings:
         _warn_potentially_incompatible_py_version_if_necessary(
             model_py_version=conf.get(PY_VERSION)

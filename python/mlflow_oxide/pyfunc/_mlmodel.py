@@ -49,7 +49,7 @@ def read(model_dir: str) -> MLmodel:
     try:
         with open(path) as f:
             text = f.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         Model.load(path)  # raises MLflow's RESOURCE_DOES_NOT_EXIST error for this path
         raise
     try:
