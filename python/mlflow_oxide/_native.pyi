@@ -145,6 +145,15 @@ class SqliteTracking:
     def get_experiment_by_name(
         self, name: str, workspace: str | None = None
     ) -> ExperimentTuple | None: ...
+    def resolve_model_version(
+        self, name: str, kind: str, value: str, workspace: str | None = None
+    ) -> tuple[int, str, str | None] | None:
+        """The registered version a ``models:/`` URI names: ``kind`` is ``"version"``,
+        ``"alias"`` or ``"stage"`` (``value`` ``"latest"``: newest in any stage). Returns
+        ``(version, storage_location or source, run_id)``, or ``None`` when the registry tables
+        do not hold it (MLflow's registry store then answers, with its errors)."""
+    def logged_model_location(self, model_id: str) -> tuple[str, str | None] | None:
+        """``(artifact_location, source_run_id)`` of a logged model, or ``None``."""
     def create_experiment(
         self, name: str, tags: Sequence[tuple[str, str]], location_template: str
     ) -> int: ...
