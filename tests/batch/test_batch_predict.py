@@ -362,6 +362,58 @@ def test_resume_after_sigkill(models, predict, tmp_path):
     assert_frames_equal(out.frame, expected)
 
 
+def test_ctrl_c_stops_cleanly_and_resumes(models, predict, tmp_path):
+    """Ctrl-C (SIGINT) in a running job: the child exits with KeyboardInterrupt, not a hang;
+    every part file it left is complete and no temporary file remains (the scored chunks still
+    queued are written, the one being written is finished or removed); a re-run skips what was
+    written and the output equals an uninterrupted run's."""
+    chunk_rows = 8_000
+    keep = ["id", "group"]
+    frame = make_frame(400_000, seed=67)  # 50 chunks
+    source = write_table(frame, tmp_path / "in" / "data.parquet")
+    reference_dest = tmp_path / "reference"
+    predict(
+        models.lr_uri, str(source), str(reference_dest), chunk_rows=chunk_rows, keep_columns=keep
+    )
+    ref = read_output(reference_dest)
+    ref_tables = dict(zip(ref.parts, ref.tables, strict=True))
+
+    dest = tmp_path / "out"
+    script = tmp_path / "job.py"
+    script.write_text(textwrap.dedent(_JOB))
+    env = {**os.environ, "MLFLOW_TRACKING_URI": models.tracking_uri}
+    cmd = [sys.executable, str(script), models.lr_uri, str(source), str(dest), str(chunk_rows)]
+    log = tmp_path / "job.log"
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and _listing(dest)[0] < 3:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the job ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the job did not stop on Ctrl-C")
+    output = log.read_text()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in output, output[-3000:]
+    stopped = read_output(dest)
+    assert 3 <= len(stopped.parts) < len(ref.parts)
+    assert stopped.others == [MANIFEST], stopped.others
+    for name, table in zip(stopped.parts, stopped.tables, strict=True):
+        assert table.equals(ref_tables[name]), name
+
+    resumed = predict(
+        models.lr_uri, str(source), str(dest), chunk_rows=chunk_rows, keep_columns=keep
+    )
+    assert resumed.skipped_chunks == len(stopped.parts)
+    out = read_output(dest)
+    assert out.parts == ref.parts
+    assert out.others == [MANIFEST]
+    assert_frames_equal(out.frame, ref.frame)
+
+
 def _snapshot(dest: Path) -> dict[str, bytes]:
     return {n: (dest / n).read_bytes() for n in sorted(os.listdir(dest))}
 
