@@ -152,6 +152,9 @@ class SqliteTracking:
         ``"alias"`` or ``"stage"`` (``value`` ``"latest"``: newest in any stage). Returns
         ``(version, storage_location or source, run_id)``, or ``None`` when the registry tables
         do not hold it (MLflow's registry store then answers, with its errors)."""
+    def run_logged_model(self, run_id: str, name: str) -> tuple[str, str] | None:
+        """``(model_id, artifact_location)`` of the model ``name`` logged by ``run_id`` (the one
+        ``runs:/<run_id>/<name>`` names in MLflow 3), or ``None``."""
     def logged_model_location(self, model_id: str) -> tuple[str, str | None] | None:
         """``(artifact_location, source_run_id)`` of a logged model, or ``None``."""
     def create_experiment(

@@ -399,6 +399,16 @@ impl SqliteTracking {
         Ok(resolved.map(|r| (r.version, r.download_uri, r.run_id)))
     }
 
+    /// `(model_id, artifact_location)` of the model `name` logged by run `run_id`, or `None`.
+    fn run_logged_model(
+        &self,
+        py: Python<'_>,
+        run_id: String,
+        name: String,
+    ) -> PyResult<Option<(String, String)>> {
+        Ok(py.detach(|| self.backend.run_logged_model(&run_id, &name))?)
+    }
+
     /// `(artifact_location, source_run_id)` of the logged model `model_id`, or `None`.
     fn logged_model_location(
         &self,

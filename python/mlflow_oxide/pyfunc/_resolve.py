@@ -54,34 +54,32 @@ def _third_party_registry(model_uri: str) -> bool:
     )
 
 
-_registries: dict[tuple[int, str], object] = {}
+_handles: dict[tuple[int, str], object] = {}
 
 
-def _native_registry():
-    """``(native handle, workspace)`` when the registry is an ``oxide+sqlite`` database the
+def _native_store(store_uri: str | None):
+    """``(native handle, workspace)`` when ``store_uri`` is an ``oxide+sqlite`` database the
     native SQL serves, else ``None``. The handle is opened on the file directly, so a loading
     process does not build MLflow's SQLAlchemy store (0.5 s of imports and setup) to read two
     rows."""
     import sqlite3
 
-    import mlflow
     from mlflow.environment_variables import MLFLOW_ENABLE_WORKSPACES
 
     from mlflow_oxide import _native, _uri
     from mlflow_oxide._schema_revision import KNOWN_SCHEMA_REVISIONS
 
-    registry_uri = mlflow.get_registry_uri() or ""
-    if not registry_uri.startswith("oxide+") or MLFLOW_ENABLE_WORKSPACES.get():
+    if not (store_uri or "").startswith("oxide+") or MLFLOW_ENABLE_WORKSPACES.get():
         return None
     try:
-        parsed = _uri.parse(registry_uri)
+        parsed = _uri.parse(store_uri)
     except Exception:
         return None  # MLflow's store raises its own error for a bad URI
     key = (os.getpid(), parsed.path)
-    handle = _registries.get(key)
+    handle = _handles.get(key)
     if handle is None:
         # One SQLite library per process (see tracking.py), a file MLflow already created, and
-        # a schema the native SQL knows; otherwise MLflow's registry store answers.
+        # a schema the native SQL knows; otherwise MLflow's store answers.
         if (
             not parsed.fast_path
             or sqlite3.sqlite_version != _native.SQLITE_VERSION
@@ -91,8 +89,14 @@ def _native_registry():
         handle = _native.SqliteTracking(parsed.path, parsed.synchronous, parsed.busy_timeout_ms)
         if handle.schema_revision() not in KNOWN_SCHEMA_REVISIONS:
             return None
-        _registries[key] = handle
+        _handles[key] = handle
     return handle, None
+
+
+def _native_registry():
+    import mlflow
+
+    return _native_store(mlflow.get_registry_uri())
 
 
 def _models_native(base: str, sub: str) -> ModelSource | None:
@@ -176,6 +180,7 @@ def _logged_model_of_run(run_id: str, name: str):
 
 
 def _runs(model_uri: str) -> ModelSource | None:
+    import mlflow
     from mlflow.store.artifact.runs_artifact_repo import RunsArtifactRepository
     from mlflow.tracking.artifact_utils import get_artifact_uri
     from mlflow.utils.uri import get_databricks_profile_uri_from_artifact_uri
@@ -187,6 +192,11 @@ def _runs(model_uri: str) -> ModelSource | None:
         # A run's root is never a model; MLflow's download code gives its own error for it.
         return None
     name, _, rest = artifact_path.partition("/")
+    tracking = _native_store(mlflow.get_tracking_uri())
+    found = tracking[0].run_logged_model(run_id, name) if tracking is not None else None
+    if found is not None:
+        model_id, location = found
+        return _located(_join(location, rest), run_id=run_id, model_id=model_id)
     model = _logged_model_of_run(run_id, name)
     if model is not None:
         return _located(

@@ -100,6 +100,27 @@ impl SqliteBackend {
         })
     }
 
+    /// `(model_id, artifact_location)` of the model named `name` that run `run_id` logged:
+    /// the one `RunsArtifactRepository` finds for `runs:/<run_id>/<name>` (its search order:
+    /// newest first, then by id; deleted models skipped).
+    pub fn run_logged_model(
+        &self,
+        run_id: &str,
+        name: &str,
+    ) -> CoreResult<Option<(String, String)>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT model_id, artifact_location FROM logged_models \
+                     WHERE experiment_id = (SELECT experiment_id FROM runs WHERE run_uuid = ?1) \
+                     AND source_run_id = ?1 AND name = ?2 AND lifecycle_stage != 'deleted' \
+                     ORDER BY creation_timestamp_ms DESC, model_id ASC LIMIT 1",
+                )?
+                .query_row(params![run_id, name], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?)
+        })
+    }
+
     /// `(artifact_location, source_run_id)` of a logged model (`models:/<model_id>`).
     pub fn logged_model_location(
         &self,

@@ -329,3 +329,55 @@ fn search_builder_speaks_through_the_dialect() {
     let (lite, _) = search_runs::build(&dialect::Sqlite, &query, None).unwrap();
     assert!(lite.contains("lower(x.value) LIKE lower(?5)"), "{lite}");
 }
+
+#[test]
+fn registry_reads_for_models_and_runs_uris() {
+    use registry::VersionSelector::{Alias, Latest, Version};
+    let b = backend();
+    let exp = experiment(&b, "registry");
+    let run_id = run(&b, exp, "r1", 1);
+    let conn = rusqlite::Connection::open(b.path()).unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO registered_models (name) VALUES ('m');
+         INSERT INTO model_versions (name, version, current_stage, source, storage_location, run_id)
+         VALUES ('m', 1, 'Production', 'models:/m-1', '/store/1', '{run_id}'),
+                ('m', 2, 'None', '/src/2', '', NULL),
+                ('m', 3, 'Deleted_Internal', '/src/3', NULL, NULL);
+         INSERT INTO registered_model_aliases (alias, version, name) VALUES ('champion', 2, 'm');
+         INSERT INTO logged_models (model_id, experiment_id, name, artifact_location,
+             creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage,
+             source_run_id)
+         VALUES ('m-old', {exp}, 'model', '/lm/old', 1, 1, 1, 'active', '{run_id}'),
+                ('m-new', {exp}, 'model', '/lm/new', 2, 2, 1, 'active', '{run_id}'),
+                ('m-gone', {exp}, 'model', '/lm/gone', 3, 3, 1, 'deleted', '{run_id}');"
+    ))
+    .unwrap();
+    let resolve = |s| b.resolve_model_version("m", &s, None).unwrap();
+    // storage_location wins over source; an empty one does not.
+    let v1 = resolve(Version(1)).unwrap();
+    assert_eq!((v1.version, v1.download_uri.as_str()), (1, "/store/1"));
+    assert_eq!(v1.run_id.as_deref(), Some(run_id.as_str()));
+    assert_eq!(
+        resolve(Alias("champion".into())).unwrap().download_uri,
+        "/src/2"
+    );
+    assert_eq!(
+        resolve(Latest(Some("production".into()))).unwrap().version,
+        1
+    );
+    // Deleted versions are invisible, to `latest` too; unknown stages are MLflow's to refuse.
+    assert_eq!(resolve(Latest(None)).unwrap().version, 2);
+    assert_eq!(resolve(Version(3)), None);
+    assert_eq!(resolve(Latest(Some("Bogus".into()))), None);
+    assert_eq!(resolve(Alias("nope".into())), None);
+    // Newest live logged model of that name and run, as MLflow's search orders them.
+    assert_eq!(
+        b.run_logged_model(&run_id, "model").unwrap(),
+        Some(("m-new".into(), "/lm/new".into()))
+    );
+    assert_eq!(b.run_logged_model(&run_id, "other").unwrap(), None);
+    assert_eq!(
+        b.logged_model_location("m-old").unwrap(),
+        Some(("/lm/old".into(), Some(run_id.clone())))
+    );
+}
