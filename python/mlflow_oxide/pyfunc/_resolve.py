@@ -1,8 +1,10 @@
 """Model URI -> where its files are, and which registered model / run it is.
 
-Registry and run lookups go through MLflow's client for the configured tracking and registry
-URIs (so through our store with ``oxide+sqlite``). Registries that are not MLflow's own
-(Databricks, Unity Catalog) are left to MLflow's download code: ``resolve`` returns ``None``.
+On an ``oxide+sqlite`` tracking or registry file, ``models:/`` and ``runs:/`` lookups are native
+reads of MLflow's tables through a handle opened on the file; whatever those reads do not find,
+and every other store, goes through MLflow's client, which answers with its own errors.
+Registries that are not MLflow's own (Databricks, Unity Catalog) are left to MLflow's download
+code: ``resolve`` returns ``None``.
 """
 
 from __future__ import annotations
