@@ -71,7 +71,10 @@ BUCKET = "bench"
 ACCESS_KEY, SECRET_KEY, REGION = "benchaccesskey", "benchsecretkey", "us-east-1"
 CHUNK = 8 * MiB  # generation and hashing
 SERVER_START_TIMEOUT = 60.0
-S3S_FS_DEFAULT = "/root/.cache/s3s-fs/bin/s3s-fs"
+S3S_FS_CANDIDATES = (
+    str(Path.home() / ".cargo" / "bin" / "s3s-fs"),
+    str(Path.home() / ".cache" / "s3s-fs" / "bin" / "s3s-fs"),
+)
 # Targets for stock time / oxide time, from the issue as the project README states them: 5x for
 # many files, 2x for the large file, uploads and downloads alike. Keys: "<case key> <op>".
 TARGETS: dict[str, float] = {
@@ -226,7 +229,7 @@ class Server:
     def description(self) -> str:
         if self.kind == "moto":
             return f"moto {self.version} (`moto_server`, objects kept in memory)"
-        return f"s3s-fs {self.version} (objects as files under `{self.workdir / 's3s-root'}`)"
+        return f"s3s-fs {self.version} (objects as files under the temporary directory)"
 
     def start(self) -> None:
         self.port = free_port()
@@ -683,7 +686,7 @@ def header(args, cases, servers: list[Server], notes: list[str]) -> str:
 
 
 def find_s3s_fs(explicit: str | None) -> str | None:
-    for candidate in (explicit, shutil.which("s3s-fs"), S3S_FS_DEFAULT):
+    for candidate in (explicit, shutil.which("s3s-fs"), *S3S_FS_CANDIDATES):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -721,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("moto_server not found (pip install 'moto[server]')")
     if args.server in ("s3s", "both") and s3s is None:
         if args.server == "s3s":
-            parser.error(f"s3s-fs not found (--s3s-fs, PATH or {S3S_FS_DEFAULT})")
+            parser.error(f"s3s-fs not found (--s3s-fs, PATH, {', '.join(S3S_FS_CANDIDATES)})")
         notes.append("s3s-fs not found: moto only")
 
     start = time.perf_counter()

@@ -51,18 +51,14 @@ import platform
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.error
-import urllib.request
 import warnings
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 # Before anything imports boto3 or MLflow: no progress bars, no instance-metadata lookups, no
@@ -74,14 +70,19 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-BUCKET = "bench"
-ARTIFACT_ROOT = f"s3://{BUCKET}/loader"
-ACCESS_KEY, SECRET_KEY, REGION = "testing", "testing", "us-east-1"
-SERVER_START_TIMEOUT = 60.0
-S3S_FS_CANDIDATES = (
-    str(Path.home() / ".cargo" / "bin" / "s3s-fs"),
-    str(Path.home() / ".cache" / "s3s-fs" / "bin" / "s3s-fs"),
+# The S3 server, its client and the build description are bench_artifacts.py's.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_artifacts import (  # noqa: E402 - same directory
+    BUCKET,
+    S3S_FS_CANDIDATES,
+    Server,
+    _version,
+    find_s3s_fs,
+    native_build,
+    use_server,
 )
+
+ARTIFACT_ROOT = f"s3://{BUCKET}/loader"
 N_FEATURES = 20
 FEATURES = [f"f{i}" for i in range(N_FEATURES)]
 TRAIN_ROWS = 100_000
@@ -135,29 +136,6 @@ def fmt_size(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-def native_build() -> str:
-    try:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from bench_tracking import native_build as describe  # same directory
-
-        return describe()
-    except Exception:  # noqa: BLE001 - informational only
-        return "build profile unknown"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def tree_size(root: Path) -> tuple[int, int]:
     """(files, bytes) under root."""
     files = size = 0
@@ -201,131 +179,6 @@ def differ(a: np.ndarray, b: np.ndarray) -> str:
         return f"shape {b.shape} vs {a.shape}"
     n = int(np.count_nonzero(a != b))
     return f"{n} of {a.size} differ" if n else ""
-
-
-# -- S3 server (as in bench_artifacts.py) ------------------------------------------------------
-@dataclass
-class Server:
-    kind: str  # "moto" or "s3s"
-    binary: str
-    workdir: Path
-    port: int = 0
-    process: subprocess.Popen | None = None
-    log_path: Path | None = None
-    version: str = "?"
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def description(self) -> str:
-        if self.kind == "moto":
-            return f"moto {self.version} (`moto_server`, objects kept in memory)"
-        return f"s3s-fs {self.version} (objects as files under the temporary directory)"
-
-    def start(self) -> None:
-        self.port = free_port()
-        self.log_path = self.workdir / f"{self.kind}-server.log"
-        if self.kind == "moto":
-            self.version = _version("moto")
-            cmd = [self.binary, "-H", "127.0.0.1", "-p", str(self.port)]
-        else:
-            root = self.workdir / "s3s-root"
-            (root / BUCKET).mkdir(parents=True, exist_ok=True)  # a bucket is a directory
-            try:
-                out = subprocess.run(
-                    [self.binary, "--version"], capture_output=True, text=True, timeout=10
-                )
-                self.version = (out.stdout.strip().split() or ["?"])[-1]
-            except (OSError, subprocess.SubprocessError):
-                pass
-            cmd = [
-                self.binary,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--access-key",
-                ACCESS_KEY,
-                "--secret-key",
-                SECRET_KEY,
-                str(root),
-            ]
-        log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        log.close()
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} server exited at start:\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(self.endpoint + "/", timeout=2).close()
-                break
-            except urllib.error.HTTPError:
-                break  # answered (403 without credentials): up
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(
-                        f"{self.kind} server not up after {SERVER_START_TIMEOUT} s"
-                    ) from None
-                time.sleep(0.2)
-        client = s3_client(self.endpoint)
-        if self.kind == "moto":
-            client.create_bucket(Bucket=BUCKET)
-        client.head_bucket(Bucket=BUCKET)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-
-def s3_client(endpoint: str):
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
-    )
-
-
-def use_server(server: Server) -> None:
-    """The environment both sides (and every child process) read."""
-    os.environ.update(
-        MLFLOW_S3_ENDPOINT_URL=server.endpoint,
-        AWS_ACCESS_KEY_ID=ACCESS_KEY,
-        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-        AWS_DEFAULT_REGION=REGION,
-    )
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
-        os.environ.pop(name, None)
-
-
-def find_s3s_fs(explicit: str | None) -> str | None:
-    for candidate in (explicit, shutil.which("s3s-fs"), *S3S_FS_CANDIDATES):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 # -- the two sides ---------------------------------------------------------------------------
