@@ -68,12 +68,11 @@ def _frame(args, input_schema) -> pd.DataFrame:
     )
 
 
-def _convert(result, result_type):
-    """MLflow's conversion of predictions to a primitive or array-of-primitive UDF result."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+@functools.cache
+def _element_rules() -> dict:
+    """Per primitive Spark type, MLflow's selection of prediction columns and their cast
+    (``None`` for strings: every column, cast with ``str``)."""
     from pyspark.sql.types import (
-        ArrayType,
         BooleanType,
         DoubleType,
         FloatType,
@@ -82,25 +81,37 @@ def _convert(result, result_type):
         StringType,
     )
 
+    return {
+        IntegerType: ([np.byte, np.ubyte, np.short, np.ushort, np.int32], np.int32),
+        LongType: ([np.byte, np.ubyte, np.short, np.ushort, int], np.int64),
+        FloatType: ((np.number,), np.float32),
+        DoubleType: ((np.number,), np.float64),
+        BooleanType: ([bool, np.bool_], bool),
+        StringType: None,
+    }
+
+
+def _element_type(result_type):
+    from pyspark.sql.types import ArrayType
+
+    return result_type.elementType if isinstance(result_type, ArrayType) else result_type
+
+
+def _convert(result, result_type):
+    """MLflow's conversion of predictions to a primitive or array-of-primitive UDF result."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+    from pyspark.sql.types import ArrayType
+
     if isinstance(result, dict):
         result = {k: list(v) for k, v in result.items()}
     if not isinstance(result, pd.DataFrame):
         result = pd.DataFrame([result]) if np.isscalar(result) else pd.DataFrame(result)
-    elem_type = result_type.elementType if isinstance(result_type, ArrayType) else result_type
-    if type(elem_type) is IntegerType:
-        result = result.select_dtypes([np.byte, np.ubyte, np.short, np.ushort, np.int32]).astype(
-            np.int32
-        )
-    elif type(elem_type) is LongType:
-        result = result.select_dtypes([np.byte, np.ubyte, np.short, np.ushort, int]).astype(
-            np.int64
-        )
-    elif type(elem_type) is FloatType:
-        result = result.select_dtypes(include=(np.number,)).astype(np.float32)
-    elif type(elem_type) is DoubleType:
-        result = result.select_dtypes(include=(np.number,)).astype(np.float64)
-    elif type(elem_type) is BooleanType:
-        result = result.select_dtypes([bool, np.bool_]).astype(bool)
+    elem_type = _element_type(result_type)
+    rule = _element_rules()[type(elem_type)]
+    if rule is not None:
+        include, cast = rule
+        result = result.select_dtypes(include).astype(cast)
     if len(result.columns) == 0:
         raise MlflowException(
             message="The model did not produce any values compatible with the requested "
@@ -108,7 +119,7 @@ def _convert(result, result_type):
             "Arraytype(StringType).",
             error_code=INVALID_PARAMETER_VALUE,
         )
-    if type(elem_type) is StringType:
+    if rule is None:
         result = result.map(str)
     if type(result_type) is ArrayType:
         return pd.Series(result.to_numpy().tolist())
@@ -116,20 +127,7 @@ def _convert(result, result_type):
 
 
 def _served_natively(result_type) -> bool:
-    from pyspark.sql.types import (
-        ArrayType,
-        BooleanType,
-        DoubleType,
-        FloatType,
-        IntegerType,
-        LongType,
-        StringType,
-    )
-
-    primitive = (BooleanType, DoubleType, FloatType, IntegerType, LongType, StringType)
-    if isinstance(result_type, ArrayType):
-        return type(result_type.elementType) in primitive
-    return type(result_type) in primitive
+    return type(_element_type(result_type)) in _element_rules()
 
 
 def spark_udf(
