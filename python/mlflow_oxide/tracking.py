@@ -32,7 +32,7 @@ from mlflow.utils.uri import append_to_uri_path
 from mlflow.utils.validation import _validate_run_id
 
 from mlflow_oxide import _entities, _search, _uri
-from mlflow_oxide._schema_revision import KNOWN_SCHEMA_REVISIONS
+from mlflow_oxide._native_db import open_native
 from mlflow_oxide.exceptions import translate_native_error
 
 _logger = logging.getLogger(__name__)
@@ -112,38 +112,20 @@ class _OxideMixin:
         # that with MLflow's code, then decide on the fast path from the schema it left.
         self._fast_enabled = False
         super().__init__(parsed.sqlalchemy_uri, artifact_uri)
-        self._fast_enabled = parsed.fast_path and self._same_sqlite() and self._schema_is_known()
+        self._fast_enabled = parsed.fast_path and self._native_usable()
 
     # -- plumbing --------------------------------------------------------------------------
-    def _same_sqlite(self) -> bool:
-        """The native module must share this process's SQLite library with Python's
-        ``sqlite3`` (two copies in one process corrupt WAL databases)."""
-        from mlflow_oxide import _native
-
-        if sqlite3.sqlite_version == _native.SQLITE_VERSION:
-            return True
-        _logger.warning(
-            "mlflow-oxide: native SQLite %s differs from Python's sqlite3 %s; serving %s with "
-            "MLflow's own store (correct, not accelerated).",
-            _native.SQLITE_VERSION,
-            sqlite3.sqlite_version,
-            self._db_path,
-        )
-        return False
-
-    def _schema_is_known(self) -> bool:
-        native = self._open_native()
+    def _native_usable(self) -> bool:
+        native, why = open_native(self._oxide)
+        if native is None:
+            _logger.warning(
+                "mlflow-oxide: %s; serving %s with MLflow's own store (correct, not accelerated).",
+                why,
+                self._db_path,
+            )
+            return False
         self._native, self._native_pid = native, os.getpid()
-        revision = native.schema_revision()
-        if revision in KNOWN_SCHEMA_REVISIONS:
-            return True
-        _logger.warning(
-            "mlflow-oxide: database %s is at schema revision %s, which this build was not "
-            "tested against; serving it with MLflow's own store (correct, not accelerated).",
-            self._db_path,
-            revision,
-        )
-        return False
+        return True
 
     def _open_native(self):
         from mlflow_oxide import _native

@@ -64,12 +64,10 @@ def _native_store(store_uri: str | None):
     native SQL serves, else ``None``. The handle is opened on the file directly, so a loading
     process does not build MLflow's SQLAlchemy store (0.5 s of imports and setup) to read two
     rows."""
-    import sqlite3
-
     from mlflow.environment_variables import MLFLOW_ENABLE_WORKSPACES
 
-    from mlflow_oxide import _native, _uri
-    from mlflow_oxide._schema_revision import KNOWN_SCHEMA_REVISIONS
+    from mlflow_oxide import _uri
+    from mlflow_oxide._native_db import open_native
 
     if not (store_uri or "").startswith("oxide+") or MLFLOW_ENABLE_WORKSPACES.get():
         return None
@@ -80,16 +78,12 @@ def _native_store(store_uri: str | None):
     key = (os.getpid(), parsed.path)
     handle = _handles.get(key)
     if handle is None:
-        # One SQLite library per process (see tracking.py), a file MLflow already created, and
-        # a schema the native SQL knows; otherwise MLflow's store answers.
-        if (
-            not parsed.fast_path
-            or sqlite3.sqlite_version != _native.SQLITE_VERSION
-            or not os.path.isfile(parsed.path)
-        ):
+        # A file MLflow already created, served natively only where the tracking store would
+        # be; otherwise MLflow's store answers.
+        if not parsed.fast_path or not os.path.isfile(parsed.path):
             return None
-        handle = _native.SqliteTracking(parsed.path, parsed.synchronous, parsed.busy_timeout_ms)
-        if handle.schema_revision() not in KNOWN_SCHEMA_REVISIONS:
+        handle, _ = open_native(parsed)
+        if handle is None:
             return None
         _handles[key] = handle
     return handle, None
