@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import warnings
 
 import mlflow
 import pytest
 from mlflow.exceptions import MlflowException
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, LongType
+
+from tests.spark import local_spark
 
 from .conftest import FEATURES, error_of, make_frame
 
@@ -34,25 +34,14 @@ ROWS = 300
 def spark(models):
     # ``models`` first: it sets MLFLOW_TRACKING_URI and the model cache, which the JVM and its
     # Python workers inherit.
-    with pytest.MonkeyPatch.context() as env:
-        # the Python workers must be this interpreter (the venv with mlflow_oxide installed)
-        env.setenv("PYSPARK_PYTHON", sys.executable)
-        env.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("mlflow-oxide-spark-udf")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "128")
-            .config("spark.sql.shuffle.partitions", "2")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        try:
-            yield session
-        finally:
-            session.stop()
+    with local_spark(
+        "mlflow-oxide-spark-udf",
+        {
+            "spark.sql.execution.arrow.maxRecordsPerBatch": "128",
+            "spark.sql.shuffle.partitions": "2",
+        },
+    ) as session:
+        yield session
 
 
 @pytest.fixture(scope="module")

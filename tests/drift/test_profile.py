@@ -23,13 +23,14 @@ cut from the table sorted by one column, so partitions hold different ranges):
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow_oxide.drift import TESTS, BaselineProfile, drift_report
+
+from tests.spark import local_spark
 
 from .test_log_drift import tracking  # noqa: F401 - the sqlite tracking fixture
 
@@ -483,26 +484,15 @@ SPARK_ROWS = 30_000
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
 
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PYSPARK_PYTHON", sys.executable)
-        env.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("mlflow-oxide-drift-profile")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "4000")
-            .config("spark.sql.shuffle.partitions", "5")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        try:
-            yield session
-        finally:
-            session.stop()
+    with local_spark(
+        "mlflow-oxide-drift-profile",
+        {
+            "spark.sql.execution.arrow.maxRecordsPerBatch": "4000",
+            "spark.sql.shuffle.partitions": "5",
+        },
+    ) as session:
+        yield session
 
 
 def test_from_spark_matches_local_profile(spark):

@@ -12,13 +12,14 @@ no batch at all and ships a fresh state).
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow_oxide.metrics import BinaryScoreState, ConfusionMatrixState, RegressionState
 from sklearn import metrics as skm
+
+from tests.spark import local_spark
 
 from .test_states import (
     assert_close,
@@ -28,7 +29,6 @@ from .test_states import (
 )
 
 pyspark = pytest.importorskip("pyspark")
-from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 N_ROWS = 200_000
@@ -39,24 +39,11 @@ CLASSES = np.array(["bird", "cat", "dog", "fish"])
 
 @pytest.fixture(scope="module")
 def spark():
-    with pytest.MonkeyPatch.context() as env:
-        # the Python workers must be this interpreter (the venv with mlflow_oxide installed)
-        env.setenv("PYSPARK_PYTHON", sys.executable)
-        env.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("mlflow-oxide-metric-states")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ROWS_PER_BATCH))
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        try:
-            yield session
-        finally:
-            session.stop()
+    with local_spark(
+        "mlflow-oxide-metric-states",
+        {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ROWS_PER_BATCH)},
+    ) as session:
+        yield session
 
 
 @pytest.fixture(scope="module")
