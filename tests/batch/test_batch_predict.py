@@ -504,6 +504,41 @@ def test_unsupported_extension(models, predict, tmp_path, name):
     assert info.value.error_code == "INVALID_PARAMETER_VALUE", error_of(info.value)
 
 
+@pytest.mark.parametrize("chunk_rows", [0, -5, True, 2.5, "100"])
+def test_bad_chunk_rows(models, predict, tmp_path, chunk_rows):
+    source = write_table(make_frame(50, seed=83), tmp_path / "in.parquet")
+    dest = tmp_path / "out"
+
+    with pytest.raises(MlflowException) as info:
+        predict(models.lr_uri, str(source), str(dest), chunk_rows=chunk_rows, progress=False)
+
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE", error_of(info.value)
+    assert "chunk_rows" in str(info.value)
+    assert not dest.exists()
+
+
+def test_unknown_keep_column_keeps_earlier_output(models, predict, tmp_path):
+    """A keep column missing from the source: INVALID_PARAMETER_VALUE naming it and the file;
+    a finished job already in the destination is left as it was."""
+    source = write_table(make_frame(50, seed=84), tmp_path / "in.parquet")
+    dest = tmp_path / "out"
+    predict(models.lr_uri, str(source), str(dest), keep_columns=["id"], progress=False)
+    before = _snapshot(dest)
+
+    with pytest.raises(MlflowException) as info:
+        predict(
+            models.lr_uri,
+            str(source),
+            str(tmp_path / "other"),
+            keep_columns=["id", "nope"],
+            progress=False,
+        )
+
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE", error_of(info.value)
+    assert "nope" in str(info.value) and str(source) in str(info.value)
+    assert _snapshot(dest) == before
+
+
 @pytest.mark.parametrize("defect", ["int-column", "string-column", "missing-column"])
 def test_schema_enforcement_failure_matches_stock(models, predict, tmp_path, defect):
     """The second file's (single) chunk fails the signature: the job raises the exception stock
